@@ -1,0 +1,118 @@
+"""Composition root: the Starlette app with /graphql, /healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import strawberry
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from pymongo.errors import PyMongoError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.extensions import AddValidationRules
+
+from hub.config import Settings, get_settings
+from hub.metrics import Metrics, MetricsMiddleware
+from hub.store import service as store_service
+from resolvers.context import Context, Loaders
+from resolvers.root import build_schema
+
+log = logging.getLogger("hub.app")
+
+
+def build_production_schema(schema: strawberry.Schema) -> strawberry.Schema:
+    """The same schema with introspection refused."""
+    return strawberry.Schema(
+        query=schema.query,
+        mutation=schema.mutation,
+        extensions=[*schema.extensions, AddValidationRules([NoSchemaIntrospectionCustomRule])],
+    )
+
+
+class HubGraphQL(GraphQL):
+    """Strawberry's ASGI app with the hub's per-request context."""
+
+    def __init__(self, schema: strawberry.Schema, *, settings: Settings) -> None:
+        production = settings.env == "production"
+        super().__init__(
+            build_production_schema(schema) if production else schema,
+            graphql_ide=None if production else "graphiql",
+        )
+        self.settings = settings
+
+    async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
+        return Context(
+            request=request,
+            response=response,
+            settings=self.settings,
+            database=request.app.state.database,
+            loaders=Loaders(),
+        )
+
+
+async def healthz(request: Request) -> Response:
+    """200 while the process runs."""
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> Response:
+    """200 when the database answers ping in time, else 503 with the reason."""
+    settings: Settings = request.app.state.settings
+    try:
+        await store_service.ping(database=request.app.state.database, timeout=settings.ready_timeout)
+    except (TimeoutError, asyncio.TimeoutError):
+        reason = f"database did not answer within {settings.ready_timeout:g}s"
+        return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
+    except PyMongoError as exc:
+        return JSONResponse(
+            {"status": "unavailable", "reason": f"database error: {type(exc).__name__}"},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the hub; the lifespan opens the database client and closes it on shutdown."""
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        url = await run_in_threadpool(store_service.resolve_url, settings=settings)
+        client = store_service.open_client(url=url)
+        try:
+            database = client[settings.db]
+            await store_service.init_models(database=database)
+            app.state.database = database
+            log.info("connected to %s database %s", store_service.redact_url(url), settings.db)
+            yield
+        finally:
+            await client.close()
+
+    graphql = HubGraphQL(build_schema(), settings=settings)
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+def schema_sdl() -> str:
+    """The GraphQL SDL as checked in at schema/schema.graphql."""
+    return build_schema().as_str().rstrip("\n") + "\n"

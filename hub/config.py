@@ -1,0 +1,61 @@
+"""Typed configuration, read once from the environment (``HUB_*``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob the hub reads; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    mongodb_url: str | None = Field(default=None, description="unset: start the local store")
+    db: str = "mediation_hub"
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str | None = None
+    env: Literal["development", "production"] = "development"
+
+    store_host: str = "127.0.0.1"
+    store_port: int = 27018
+    store_bin: Path | None = None
+    store_start_timeout: float = 20.0
+
+    ready_timeout: float = 1.5
+
+    @property
+    def store_dir(self) -> Path:
+        """Where the local store keeps its SQLite files, pid file and log."""
+        return self.data_dir / "store"
+
+    @property
+    def local_store_url(self) -> str:
+        """The connection string of the local store these settings describe."""
+        return f"mongodb://{self.store_host}:{self.store_port}/"
+
+    def resolved_secret_key(self) -> str:
+        """The token-signing key: from the environment, else generated once into the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

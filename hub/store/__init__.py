@@ -1,0 +1,1 @@
+"""The database: connection, document registration, and the local store."""

@@ -1,0 +1,205 @@
+"""The local store: FerretDB (MongoDB wire protocol, SQLite backend) run as a child process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from hub.config import PROJECT_ROOT, Settings
+
+BINARY_NAME = "localstore"
+
+
+class LocalStoreError(RuntimeError):
+    """The local store could not be found, started or stopped."""
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """What `hub store status` reports."""
+
+    running: bool
+    pid: int | None
+    url: str
+    data_dir: Path
+    log_file: Path
+
+    def describe(self) -> str:
+        """One line for the terminal."""
+        state = f"running (pid {self.pid})" if self.running else "stopped"
+        return f"local store {state} at {self.url} data={self.data_dir} log={self.log_file}"
+
+
+def _pid_file(settings: Settings) -> Path:
+    return settings.store_dir / "localstore.pid"
+
+
+def _log_file(settings: Settings) -> Path:
+    return settings.store_dir / "localstore.log"
+
+
+def _sqlite_dir(settings: Settings) -> Path:
+    return settings.store_dir / "data"
+
+
+def find_binary(settings: Settings) -> Path:
+    """The built localstore binary: HUB_STORE_BIN, the project's build folder, or PATH."""
+    candidates = [settings.store_bin, PROJECT_ROOT / ".cache" / "bin" / BINARY_NAME]
+    which = shutil.which(BINARY_NAME)
+    if which:
+        candidates.append(Path(which))
+    for candidate in candidates:
+        if candidate and candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise LocalStoreError(
+        "local store binary not found; build it with `make store` (needs Go) "
+        "or set HUB_STORE_BIN, or point HUB_MONGODB_URL at a MongoDB server"
+    )
+
+
+def ping(url: str, *, timeout: float = 1.0) -> bool:
+    """True when a MongoDB-compatible server answers `ping` at url within timeout seconds."""
+    ms = max(int(timeout * 1000), 1)
+    client: MongoClient = MongoClient(
+        url, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms
+    )
+    try:
+        client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+
+
+def _read_pid(settings: Settings) -> int | None:
+    try:
+        pid = int(_pid_file(settings).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if _is_our_process(pid) else None
+
+
+def _is_our_process(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        # A recycled pid belongs to some other program: treat the pid file as stale.
+        return BINARY_NAME.encode() in cmdline.read_bytes()
+    return True
+
+
+def status(settings: Settings) -> StoreStatus:
+    """Whether the local store described by settings is running."""
+    pid = _read_pid(settings)
+    return StoreStatus(
+        running=pid is not None,
+        pid=pid,
+        url=settings.local_store_url,
+        data_dir=_sqlite_dir(settings),
+        log_file=_log_file(settings),
+    )
+
+
+def tail_log(settings: Settings, lines: int = 20) -> str:
+    """The last lines of the store's log, for error messages."""
+    try:
+        with _log_file(settings).open(errors="replace") as fh:
+            return "".join(deque(fh, maxlen=lines))
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def start(settings: Settings) -> StoreStatus:
+    """Start the local store unless it already runs; wait until it answers ping."""
+    current = status(settings)
+    if current.running and ping(current.url, timeout=2.0):
+        return current
+    if current.running:
+        stop(settings)
+    _pid_file(settings).unlink(missing_ok=True)
+    if ping(settings.local_store_url, timeout=0.5):
+        raise LocalStoreError(
+            f"port {settings.store_port} already answers as a MongoDB server that this data dir "
+            "did not start; set HUB_MONGODB_URL to use it, or HUB_STORE_PORT to pick another port"
+        )
+
+    binary = find_binary(settings)
+    settings.store_dir.mkdir(parents=True, exist_ok=True)
+    log = _log_file(settings)
+    with log.open("ab") as log_fh:
+        proc = subprocess.Popen(
+            [
+                str(binary),
+                "-host", settings.store_host,
+                "-port", str(settings.store_port),
+                "-data-dir", str(_sqlite_dir(settings).resolve()),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log_fh,
+            stderr=log_fh,
+            start_new_session=True,
+        )
+    _pid_file(settings).write_text(f"{proc.pid}\n")
+
+    deadline = time.monotonic() + settings.store_start_timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            _pid_file(settings).unlink(missing_ok=True)
+            raise LocalStoreError(
+                f"local store exited with status {proc.returncode}; last log lines:\n"
+                + tail_log(settings)
+            )
+        if ping(settings.local_store_url, timeout=0.5):
+            return status(settings)
+        time.sleep(0.1)
+    stop(settings)
+    raise LocalStoreError(
+        f"local store did not answer within {settings.store_start_timeout:.0f}s; "
+        "last log lines:\n" + tail_log(settings)
+    )
+
+
+def stop(settings: Settings, *, timeout: float = 10.0) -> bool:
+    """Stop the local store; False when it was not running."""
+    pid = _read_pid(settings)
+    if pid is None:
+        _pid_file(settings).unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _is_alive(pid):
+        time.sleep(0.05)
+    if _is_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    _pid_file(settings).unlink(missing_ok=True)
+    return True
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        # Reap it if it is our child; otherwise just probe.
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

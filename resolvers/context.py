@@ -1,0 +1,27 @@
+"""The per-request context handed to every resolver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from starlette.requests import Request
+
+from hub.config import Settings
+
+
+@dataclass
+class Loaders:
+    """DataLoaders, made fresh for every request so nothing is cached across requests."""
+
+
+@dataclass
+class Context:
+    """What resolvers reach as ``info.context``."""
+
+    request: Request
+    response: Any
+    settings: Settings
+    database: AsyncDatabase
+    loaders: Loaders = field(default_factory=Loaders)

@@ -1,0 +1,1 @@
+"""Strawberry types, inputs, enums and permission classes; never touches the database."""

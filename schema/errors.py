@@ -1,0 +1,56 @@
+"""Gives every GraphQL error an ``extensions.code`` and hides unexpected internals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
+from strawberry.extensions import SchemaExtension
+
+from hub.errors import HubError, Unavailable
+
+log = logging.getLogger("hub.graphql")
+
+
+def coded(error: GraphQLError) -> GraphQLError:
+    """The same error with a code; internal exceptions become a generic message."""
+    original = error.original_error
+    if isinstance(original, (ServerSelectionTimeoutError, AutoReconnect)):
+        original = Unavailable("the database is not answering; try again shortly")
+    if isinstance(original, HubError):
+        return GraphQLError(
+            original.message,
+            nodes=error.nodes,
+            path=error.path,
+            original_error=original,
+            extensions={**original.extensions, "code": original.code},
+        )
+    if original is None:
+        # Syntax and validation errors: the caller's document is at fault.
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"},
+        )
+    log.error("unexpected error at %s: %s", error.path, type(original).__name__, exc_info=original)
+    return GraphQLError(
+        "internal error; it has been logged",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR"},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Rewrites the result's errors through :func:`coded`."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [coded(e) for e in result.errors]

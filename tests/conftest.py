@@ -1,0 +1,73 @@
+"""Session-wide local store, a fresh database per test, and an in-process HTTP client."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from pymongo.asynchronous.database import AsyncDatabase
+from starlette.applications import Starlette
+
+from hub.app import create_app
+from hub.config import Settings
+from hub.store import local as local_store
+from hub.store import service as store_service
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One throw-away local store for the whole test session."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("store"), store_port=free_port())
+    status = local_store.start(settings)
+    yield status.url
+    local_store.stop(settings)
+
+
+@pytest.fixture
+def settings(store_url: str, tmp_path: Path) -> Settings:
+    """Settings for one test: its own database on the session's store."""
+    return Settings(
+        mongodb_url=store_url,
+        db=f"test_{uuid.uuid4().hex[:12]}",
+        data_dir=tmp_path / "var",
+        secret_key="test-secret-key-not-for-production-use",
+    )
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[AsyncDatabase]:
+    """A fresh database with every model bound and indexed; dropped afterwards."""
+    client = store_service.open_client(url=settings.mongodb_url or "")
+    db = client[settings.db]
+    await store_service.init_models(database=db)
+    yield db
+    await client.drop_database(settings.db)
+    await client.close()
+
+
+@pytest.fixture
+async def app(settings: Settings, database: AsyncDatabase) -> AsyncIterator[Starlette]:
+    """The hub app with its lifespan running against the test's database."""
+    application = create_app(settings)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield client

@@ -1,0 +1,41 @@
+"""Helpers for tests that run the hub's commands as real processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+HUB = str(Path(sys.executable).with_name("hub"))
+
+
+def hub_env(**overrides: str) -> dict[str, str]:
+    """The environment for a `hub` subprocess: this one, minus HUB_* leaking in, plus overrides."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+    env.update(overrides)
+    return env
+
+
+def run_hub(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run `hub ARGS...` to completion and capture its output."""
+    return subprocess.run([HUB, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def wait_for_status(url: str, status: int, *, within: float) -> httpx.Response:
+    """Poll url until it answers with status; fail after `within` seconds."""
+    deadline = time.monotonic() + within
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(url, timeout=2.5)
+            if response.status_code == status:
+                return response
+            last = response.status_code
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer {status} within {within}s (last: {last!r})")

@@ -1,0 +1,100 @@
+"""The hub as a real process, and readiness following the database up and down."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from hub.app import create_app
+from hub.config import Settings
+from hub.store import local as local_store
+from tests.conftest import free_port
+from tests.processes import HUB, hub_env, run_hub, wait_for_status
+
+
+@pytest.fixture
+def own_store(tmp_path: Path) -> Iterator[Settings]:
+    """A local store of this test's own, which the test may stop and start."""
+    settings = Settings(data_dir=tmp_path / "own", store_port=free_port())
+    local_store.start(settings)
+    yield settings
+    local_store.stop(settings)
+
+
+async def test_readyz_follows_the_store_down_and_back_up(own_store: Settings) -> None:
+    settings = Settings(
+        mongodb_url=own_store.local_store_url, db="readiness", data_dir=own_store.data_dir
+    )
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+            assert (await http.get("/readyz")).status_code == 200
+
+            local_store.stop(own_store)
+            started = time.monotonic()
+            down = await http.get("/readyz")
+            elapsed = time.monotonic() - started
+            assert down.status_code == 503
+            assert down.json()["status"] == "unavailable"
+            assert down.json()["reason"]
+            assert elapsed < 2.0, f"readyz took {elapsed:.2f}s to say 503"
+
+            local_store.start(own_store)
+            deadline = time.monotonic() + 15
+            while (await http.get("/readyz")).status_code != 200:
+                assert time.monotonic() < deadline, "readyz did not recover"
+            assert (await http.get("/readyz")).json() == {"status": "ready"}
+
+
+def test_hub_serve_against_a_separately_started_store(tmp_path: Path) -> None:
+    store_env = hub_env(HUB_DATA_DIR=str(tmp_path / "store-home"), HUB_STORE_PORT=str(free_port()))
+    started = run_hub("store", "start", env=store_env)
+    assert started.returncode == 0, started.stderr
+    url = started.stdout.split(" at ")[1].split()[0]
+
+    port = free_port()
+    env = hub_env(
+        HUB_MONGODB_URL=url,
+        HUB_DB="serve_test",
+        HUB_DATA_DIR=str(tmp_path / "hub-home"),
+        HUB_PORT=str(port),
+    )
+    server = subprocess.Popen([HUB, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for_status(f"{base}/readyz", 200, within=30)
+        response = httpx.post(
+            f"{base}/graphql", json={"query": "{ serverInfo { storeKind databaseName } }"}
+        )
+        assert response.json()["data"]["serverInfo"] == {
+            "storeKind": "FerretDB",
+            "databaseName": "serve_test",
+        }
+        # HUB_MONGODB_URL was set: the hub must not have started a store of its own.
+        assert not (tmp_path / "hub-home" / "store").exists()
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=15)
+        run_hub("store", "stop", env=store_env)
+    # uvicorn re-raises SIGTERM after a clean shutdown, so judge by what it printed.
+    assert "Application shutdown complete" in output, output
+
+
+def test_hub_serve_starts_the_local_store_when_no_url_is_set(tmp_path: Path) -> None:
+    port = free_port()
+    env = hub_env(HUB_DATA_DIR=str(tmp_path), HUB_STORE_PORT=str(free_port()), HUB_PORT=str(port))
+    server = subprocess.Popen([HUB, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_status(f"http://127.0.0.1:{port}/readyz", 200, within=30)
+        assert run_hub("store", "status", env=env).returncode == 0
+    finally:
+        server.terminate()
+        server.communicate(timeout=15)
+        run_hub("store", "stop", env=env)
