@@ -2,4 +2,24 @@
 
 from __future__ import annotations
 
-DOCUMENT_MODELS: list[type] = []
+from hub.agencies.models import Agency
+from hub.audit.models import AuditEntry
+from hub.cases.models import Case, CaseCounter
+from hub.mediators.models import Mediator
+from hub.meetings.models import JointMeeting
+from hub.people.models import Person
+from hub.records.models import RECORD_CLASSES, Record
+from hub.regions.models import Region
+
+DOCUMENT_MODELS: list[type] = [
+    Region,
+    Agency,
+    Person,
+    Case,
+    CaseCounter,
+    Record,
+    *RECORD_CLASSES.values(),
+    Mediator,
+    JointMeeting,
+    AuditEntry,
+]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beanie import init_beanie
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.config import Settings
@@ -46,8 +46,26 @@ def open_client(*, url: str, **options: Any) -> AsyncMongoClient:
 
 
 async def init_models(*, database: AsyncDatabase) -> None:
-    """Bind every document class to database and create their indexes."""
-    await init_beanie(database=database, document_models=document_models())
+    """Bind every document class to database and create their missing indexes."""
+    models = document_models()
+    # Beanie would re-send every index of a shared collection once per subclass; FerretDB
+    # panics on a createIndexes batch mixing existing and new indexes. We send only new ones.
+    await init_beanie(database=database, document_models=models, skip_indexes=True)
+    await ensure_indexes(database=database, models=models)
+
+
+async def ensure_indexes(*, database: AsyncDatabase, models: list[type]) -> None:
+    """Create each model's declared indexes that its collection does not have yet."""
+    wanted: dict[str, dict[str, IndexModel]] = {}  # collection -> index name -> index
+    for model in models:
+        collection = model.get_collection_name()
+        for index in model.get_settings().indexes or []:
+            wanted.setdefault(collection, {})[index.name] = index.index
+    for collection, indexes in wanted.items():
+        existing = {ix["name"] async for ix in await database[collection].list_indexes()}
+        missing = [ix for name, ix in indexes.items() if name not in existing]
+        if missing:
+            await database[collection].create_indexes(missing)
 
 
 async def ping(*, database: AsyncDatabase, timeout: float) -> None:

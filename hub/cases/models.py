@@ -1,0 +1,132 @@
+"""Cases: the unifying dispute (矛盾纠纷), its summary derived from its records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from hub.records.enums import Channel, ClosureOutcome, PartyRole, ReferralTarget, RiskLevel
+
+
+class Category(StrEnum):
+    """纠纷类型."""
+
+    LAND_ACQUISITION = "LAND_ACQUISITION"
+    LABOUR = "LABOUR"
+    ENVIRONMENT = "ENVIRONMENT"
+    MEDICAL = "MEDICAL"
+    TRAFFIC_ACCIDENT = "TRAFFIC_ACCIDENT"
+    PRIVATE_LENDING = "PRIVATE_LENDING"
+    PROPERTY_MANAGEMENT = "PROPERTY_MANAGEMENT"
+    INTELLECTUAL_PROPERTY = "INTELLECTUAL_PROPERTY"
+    FOOD_DRUG_SAFETY = "FOOD_DRUG_SAFETY"
+    NEIGHBOUR = "NEIGHBOUR"
+    MARRIAGE_FAMILY = "MARRIAGE_FAMILY"
+    CONTRACT = "CONTRACT"
+    OTHER = "OTHER"
+
+
+class CaseStatus(StrEnum):
+    """Where the dispute stands."""
+
+    SCREENED = "SCREENED"
+    ACCEPTED = "ACCEPTED"
+    IN_MEDIATION = "IN_MEDIATION"
+    RESOLVED = "RESOLVED"
+    FAILED = "FAILED"
+    REFERRED = "REFERRED"
+    CLOSED = "CLOSED"
+
+
+OPEN_STATUSES = frozenset({CaseStatus.SCREENED, CaseStatus.ACCEPTED, CaseStatus.IN_MEDIATION})
+
+
+class CaseTag(StrEnum):
+    """积案 / 老案 / 难案, mass dispute, escalated, typical case, campaign."""
+
+    BACKLOG = "BACKLOG"
+    OLD = "OLD"
+    DIFFICULT = "DIFFICULT"
+    MASS = "MASS"
+    ESCALATED = "ESCALATED"
+    TYPICAL = "TYPICAL"
+    CAMPAIGN = "CAMPAIGN"
+
+
+class CaseParty(BaseModel):
+    """A party to the case and their role."""
+
+    person_id: PydanticObjectId
+    role: PartyRole
+    name: str
+
+
+class Case(Document):
+    """A dispute. Everything below `revision` is derived from the case's records."""
+
+    case_no: str
+    title: str
+    category: Category
+    region_code: str
+    region_path: list[str]
+    township_code: str | None = None
+    origin_source_key: str
+    opened_at: datetime
+    declared_tags: list[CaseTag] = Field(default_factory=list)
+    declared_risk_level: RiskLevel | None = None
+    responsible_person: str | None = None
+    deadline: date | None = None
+    revision: int = 0
+
+    # Derived from records (see hub.cases.derive).
+    parties: list[CaseParty] = Field(default_factory=list)
+    party_ids: list[PydanticObjectId] = Field(default_factory=list)
+    status: CaseStatus = CaseStatus.SCREENED
+    risk_level: RiskLevel = RiskLevel.LOW
+    tags: list[CaseTag] = Field(default_factory=list)
+    lead_agency_code: str | None = None
+    agencies: list[str] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+    record_count: int = 0
+    last_activity_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: ClosureOutcome | None = None
+    referral_target: ReferralTarget | None = None
+    petition_count: int = 0
+    escalated_petition_count: int = 0
+    screened: bool = False
+    accepted: bool = False
+    has_stability_plan: bool = False
+    stability_plan_review_date: date | None = None
+    pending_handovers: int = 0
+    unaccepted_handover_count: int = 0
+
+    class Settings:
+        name = "cases"
+        indexes = [
+            IndexModel([("case_no", ASCENDING)], unique=True),
+            IndexModel([("origin_source_key", ASCENDING)], unique=True),
+            IndexModel(
+                [("region_code", ASCENDING), ("status", ASCENDING), ("category", ASCENDING), ("opened_at", ASCENDING)]
+            ),
+            IndexModel([("region_path", ASCENDING), ("opened_at", DESCENDING)]),
+            IndexModel([("party_ids", ASCENDING)]),
+            IndexModel([("agencies", ASCENDING), ("last_activity_at", DESCENDING)]),
+            IndexModel([("last_activity_at", DESCENDING)]),
+        ]
+
+
+class CaseCounter(Document):
+    """Allocates case numbers per year: ``JF<year>-<seq>``."""
+
+    name: str
+    value: int = 0
+
+    class Settings:
+        name = "counters"
+        indexes = [IndexModel([("name", ASCENDING)], unique=True)]

@@ -1,0 +1,1 @@
+"""Personal and organisational identity: validation, masking and keyed hashing of identifiers."""

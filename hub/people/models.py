@@ -1,0 +1,44 @@
+"""People: the parties to disputes, natural persons or organisations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from beanie import Document
+from pydantic import Field
+from pymongo import ASCENDING, IndexModel
+
+from hub.records.enums import PartyKind
+
+
+class Person(Document):
+    """A party. The clear ID number is never stored: a keyed hash finds it, a mask shows it.
+
+    `identity_key` is the strongest key known (``id:<hash>``, else ``np:<hash>`` of name and
+    phone, else ``anon:<source key>``); `match_keys` holds every key that should find this
+    person, so one first seen by name and phone is found again once an ID number arrives.
+    """
+
+    kind: PartyKind = PartyKind.NATURAL
+    name: str
+    identity_key: str
+    match_keys: list[str]
+    verified: bool = False
+    id_masked: str | None = None
+    id_encrypted: str | None = None
+    phone_masked: str | None = None
+    phone_encrypted: str | None = None
+    address_masked: str | None = None
+    address_encrypted: str | None = None
+    region_code: str | None = None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    agencies: list[str] = Field(default_factory=list)
+
+    class Settings:
+        name = "people"
+        indexes = [
+            IndexModel([("identity_key", ASCENDING)], unique=True),
+            IndexModel([("match_keys", ASCENDING)]),
+            IndexModel([("name", ASCENDING)]),
+        ]

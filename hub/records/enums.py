@@ -1,0 +1,119 @@
+"""Enumerations shared by records and the cases derived from them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    """The mediation channel (调解渠道) a record belongs to."""
+
+    PEOPLES = "PEOPLES"
+    ADMINISTRATIVE = "ADMINISTRATIVE"
+    JUDICIAL = "JUDICIAL"
+    SOCIAL = "SOCIAL"
+    PETITION = "PETITION"
+    STABILITY = "STABILITY"
+
+
+class RecordKind(StrEnum):
+    """What fact a record states."""
+
+    SCREENING = "SCREENING"
+    INTAKE = "INTAKE"
+    MEDIATION_SESSION = "MEDIATION_SESSION"
+    AGREEMENT = "AGREEMENT"
+    JUDICIAL_CONFIRMATION = "JUDICIAL_CONFIRMATION"
+    HANDOVER = "HANDOVER"
+    ESCALATION = "ESCALATION"
+    REFERRAL = "REFERRAL"
+    PETITION = "PETITION"
+    STABILITY_ASSESSMENT = "STABILITY_ASSESSMENT"
+    STABILITY_PLAN = "STABILITY_PLAN"
+    FOLLOW_UP = "FOLLOW_UP"
+    CLOSURE = "CLOSURE"
+
+
+class Visibility(StrEnum):
+    """Who may read a record: everyone on the case, or stability intelligence only."""
+
+    NORMAL = "NORMAL"
+    RESTRICTED = "RESTRICTED"
+
+
+class ScreeningMode(StrEnum):
+    """排查方式: rolling, centralised or special screening."""
+
+    ROLLING = "ROLLING"
+    CENTRALISED = "CENTRALISED"
+    SPECIAL = "SPECIAL"
+
+
+class SessionOutcome(StrEnum):
+    """How a mediation session ended."""
+
+    CONTINUING = "CONTINUING"
+    AGREED = "AGREED"
+    FAILED = "FAILED"
+
+
+class ReferralTarget(StrEnum):
+    """Where a dispute is referred when mediation is not the way."""
+
+    ARBITRATION = "ARBITRATION"
+    ADMINISTRATIVE_RULING = "ADMINISTRATIVE_RULING"
+    ADMINISTRATIVE_RECONSIDERATION = "ADMINISTRATIVE_RECONSIDERATION"
+    LITIGATION = "LITIGATION"
+
+
+class PetitionLevel(StrEnum):
+    """The highest level a petition reached (越级: above the township/district)."""
+
+    TOWNSHIP = "TOWNSHIP"
+    DISTRICT = "DISTRICT"
+    CITY = "CITY"
+    PROVINCE = "PROVINCE"
+    BEIJING = "BEIJING"
+
+
+class PetitionForm(StrEnum):
+    """How the petition arrived."""
+
+    LETTER = "LETTER"
+    VISIT = "VISIT"
+    ONLINE = "ONLINE"
+    PHONE = "PHONE"
+
+
+class RiskLevel(StrEnum):
+    """Stability risk level (风险等级), lowest first."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    MAJOR = "MAJOR"
+
+
+class ClosureOutcome(StrEnum):
+    """How a case was closed."""
+
+    RESOLVED = "RESOLVED"
+    FAILED = "FAILED"
+    REFERRED = "REFERRED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class PartyRole(StrEnum):
+    """A party's role in a dispute or record."""
+
+    APPLICANT = "APPLICANT"
+    RESPONDENT = "RESPONDENT"
+    PETITIONER = "PETITIONER"
+    THIRD_PARTY = "THIRD_PARTY"
+
+
+class PartyKind(StrEnum):
+    """A natural person or an organisation."""
+
+    NATURAL = "NATURAL"
+    ORGANISATION = "ORGANISATION"

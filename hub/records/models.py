@@ -1,0 +1,158 @@
+"""Records: every fact an agency contributes, in ONE collection with a kind discriminator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from beanie import Document, PydanticObjectId
+from pydantic import BaseModel, Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from hub.records import details as d
+from hub.records.enums import Channel, PartyRole, RecordKind, Visibility
+
+
+class RecordParty(BaseModel):
+    """A person named by a record, with their role in it."""
+
+    person_id: PydanticObjectId
+    role: PartyRole
+    name: str
+
+
+class SourceRef(BaseModel):
+    """Another record, named by its source key."""
+
+    source_system: str
+    source_id: str
+
+
+class Record(Document):
+    """One fact about a case from one agency; `(source_system, source_id)` is its natural key."""
+
+    kind: RecordKind
+    case_id: PydanticObjectId
+    case_no: str
+    source_system: str
+    source_id: str
+    source_revision: int = 0
+    agency_code: str
+    channel: Channel
+    occurred_at: datetime
+    recorded_at: datetime
+    summary: str
+    parties: list[RecordParty] = Field(default_factory=list)
+    visibility: Visibility = Visibility.NORMAL
+    refs: list[SourceRef] = Field(default_factory=list)
+    region_code: str | None = None
+
+    class Settings:
+        name = "records"
+        is_root = True
+        indexes = [
+            IndexModel([("source_system", ASCENDING), ("source_id", ASCENDING)], unique=True),
+            IndexModel([("case_id", ASCENDING), ("occurred_at", ASCENDING)]),
+            IndexModel([("parties.person_id", ASCENDING), ("occurred_at", ASCENDING)]),
+            IndexModel([("agency_code", ASCENDING), ("occurred_at", DESCENDING)]),
+            IndexModel([("kind", ASCENDING), ("occurred_at", DESCENDING)]),
+        ]
+
+
+class ScreeningRecord(Record):
+    """排查记录."""
+
+    details: d.ScreeningDetails
+
+
+class IntakeRecord(Record):
+    """受理记录."""
+
+    details: d.IntakeDetails
+
+
+class MediationSessionRecord(Record):
+    """调解记录."""
+
+    details: d.MediationSessionDetails
+
+
+class AgreementRecord(Record):
+    """调解协议."""
+
+    details: d.AgreementDetails
+
+
+class JudicialConfirmationRecord(Record):
+    """司法确认."""
+
+    details: d.JudicialConfirmationDetails
+
+
+class HandoverRecord(Record):
+    """移交记录."""
+
+    details: d.HandoverDetails
+
+
+class EscalationRecord(Record):
+    """上报记录."""
+
+    details: d.EscalationDetails
+
+
+class ReferralRecord(Record):
+    """引导仲裁 / 行政裁决 / 行政复议 / 诉讼."""
+
+    details: d.ReferralDetails
+
+
+class PetitionRecord(Record):
+    """信访件."""
+
+    details: d.PetitionDetails
+
+
+class StabilityAssessmentRecord(Record):
+    """稳定风险评估."""
+
+    details: d.StabilityAssessmentDetails
+
+
+class StabilityPlanRecord(Record):
+    """稳控方案."""
+
+    details: d.StabilityPlanDetails
+
+
+class FollowUpRecord(Record):
+    """回访记录."""
+
+    details: d.FollowUpDetails
+
+
+class ClosureRecord(Record):
+    """结案记录."""
+
+    details: d.ClosureDetails
+
+
+RECORD_CLASSES: dict[RecordKind, type[Record]] = {
+    RecordKind.SCREENING: ScreeningRecord,
+    RecordKind.INTAKE: IntakeRecord,
+    RecordKind.MEDIATION_SESSION: MediationSessionRecord,
+    RecordKind.AGREEMENT: AgreementRecord,
+    RecordKind.JUDICIAL_CONFIRMATION: JudicialConfirmationRecord,
+    RecordKind.HANDOVER: HandoverRecord,
+    RecordKind.ESCALATION: EscalationRecord,
+    RecordKind.REFERRAL: ReferralRecord,
+    RecordKind.PETITION: PetitionRecord,
+    RecordKind.STABILITY_ASSESSMENT: StabilityAssessmentRecord,
+    RecordKind.STABILITY_PLAN: StabilityPlanRecord,
+    RecordKind.FOLLOW_UP: FollowUpRecord,
+    RecordKind.CLOSURE: ClosureRecord,
+}
+
+DETAILS_CLASSES: dict[RecordKind, type[d.Details]] = {
+    kind: cls.model_fields["details"].annotation  # type: ignore[misc]
+    for kind, cls in RECORD_CLASSES.items()
+}
