@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from beanie import Document
-from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
 from hub.records.enums import PartyKind
@@ -32,8 +31,6 @@ class Person(Document):
     address_encrypted: str | None = None
     region_code: str | None = None
     first_seen_at: datetime
-    last_seen_at: datetime
-    agencies: list[str] = Field(default_factory=list)
 
     class Settings:
         name = "people"

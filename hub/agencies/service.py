@@ -1,0 +1,43 @@
+"""Agency look-ups and registration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pymongo import ReplaceOne
+
+from hub.agencies.models import Agency, AgencyKind
+
+
+async def get_by_code(*, code: str) -> Agency | None:
+    """One agency, or None."""
+    return await Agency.find_one({"code": code})
+
+
+async def get_many_by_code(*, codes: Iterable[str]) -> dict[str, Agency]:
+    """Agencies by code; unknown codes are absent."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return {a.code: a for a in await Agency.find({"code": {"$in": wanted}}).to_list()}
+
+
+async def list_all(*, kind: AgencyKind | None = None, region_code: str | None = None) -> list[Agency]:
+    """Agencies, optionally of one kind or region, by code."""
+    query: dict[str, object] = {}
+    if kind:
+        query["kind"] = kind.value
+    if region_code:
+        query["region_code"] = region_code
+    return await Agency.find(query).sort("code").to_list()
+
+
+async def upsert_many(*, agencies: Iterable[Agency]) -> int:
+    """Create or replace agencies by code (idempotent)."""
+    ops = [
+        ReplaceOne({"code": a.code}, a.model_dump(exclude={"id", "revision_id"}), upsert=True)
+        for a in agencies
+    ]
+    if ops:
+        await Agency.get_pymongo_collection().bulk_write(ops, ordered=False)
+    return len(ops)

@@ -1,0 +1,424 @@
+"""Ingestion: validate each record, resolve its parties, attach it to a case, write, re-derive.
+
+Every step works on the whole batch with a bounded number of round trips. A bad record is
+reported by index and never blocks the good ones; replaying a batch changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+
+from beanie import PydanticObjectId
+from pydantic import ValidationError
+
+from hub.agencies import service as agency_service
+from hub.cases import service as case_service
+from hub.cases.models import Case
+from hub.errors import BadUserInput
+from hub.ingest.models import MAX_BATCH_SIZE, RECORD_ADAPTER, Code, RecordBase
+from hub.people import service as person_service
+from hub.people.crypto import PersonalDataKeys
+from hub.records import service as record_service
+from hub.records.models import RECORD_CLASSES, RecordParty, SourceRef
+from hub.regions import service as region_service
+from hub.regions.models import Region
+
+DEFAULT_MATCH_WINDOW = timedelta(days=90)
+
+
+class RecordStatus(StrEnum):
+    """What ingestion did with one record."""
+
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    UNCHANGED = "UNCHANGED"
+    REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with a record: where, a stable code, and what to do about it."""
+
+    path: str
+    code: str
+    message: str
+
+
+@dataclass
+class RecordOutcome:
+    """The result for the record at `index` of the batch."""
+
+    index: int
+    status: RecordStatus = RecordStatus.REJECTED
+    source_id: str | None = None
+    record_id: PydanticObjectId | None = None
+    case_id: PydanticObjectId | None = None
+    case_no: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@dataclass
+class IngestOutcome:
+    """Per-record results, in batch order."""
+
+    results: list[RecordOutcome]
+
+    def count(self, status: RecordStatus) -> int:
+        """How many records ended with status."""
+        return sum(1 for r in self.results if r.status is status)
+
+
+@dataclass
+class _Item:
+    """A record on its way through the pipeline."""
+
+    outcome: RecordOutcome
+    data: RecordBase | None = None
+    key: tuple[str, str] = ("", "")
+    existing: dict[str, Any] | None = None
+    person_ids: list[PydanticObjectId] = field(default_factory=list)
+    region: Region | None = None
+
+    def reject(self, path: str, code: str, message: str) -> None:
+        self.outcome.errors.append(FieldError(path, code, message))
+        self.outcome.status = RecordStatus.REJECTED
+        self.data = None
+
+
+def _path(loc: Sequence[Any], kind_tag: Any) -> str:
+    parts = list(loc[1:] if loc and loc[0] == kind_tag else loc)
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+_KIND_ERRORS = {"union_tag_invalid": "INVALID_KIND", "union_tag_not_found": "KIND_REQUIRED"}
+
+
+def _validate(index: int, raw: Any) -> _Item:
+    item = _Item(outcome=RecordOutcome(index=index))
+    try:
+        item.data = RECORD_ADAPTER.validate_python(raw)
+    except ValidationError as exc:
+        tag = raw.get("kind") if isinstance(raw, Mapping) else None
+        for err in exc.errors(include_input=False, include_url=False):
+            if err["type"] in _KIND_ERRORS:
+                item.outcome.errors.append(FieldError("kind", _KIND_ERRORS[err["type"]], err["msg"]))
+                continue
+            code = err["type"] if err["type"].isupper() else f"INVALID_{err['type'].upper()}"
+            item.outcome.errors.append(FieldError(_path(err["loc"], tag), code, err["msg"]))
+        if isinstance(raw, Mapping) and isinstance(raw.get("sourceId"), str):
+            item.outcome.source_id = raw["sourceId"]
+    return item
+
+
+def _header(batch: Mapping[str, Any]) -> tuple[str, str, list[Any]]:
+    from pydantic import TypeAdapter
+
+    errors = []
+    values = {}
+    for name in ("sourceSystem", "agency"):
+        try:
+            values[name] = TypeAdapter(Code).validate_python(batch.get(name))
+        except ValidationError:
+            errors.append(f"{name} is required (a non-empty string)")
+    records = batch.get("records")
+    if not isinstance(records, list):
+        errors.append("records must be a list")
+    if errors:
+        raise BadUserInput("; ".join(errors))
+    if len(records) > MAX_BATCH_SIZE:  # type: ignore[arg-type]
+        raise BadUserInput(
+            f"a batch holds at most {MAX_BATCH_SIZE} records; this one has {len(records)}: split it",  # type: ignore[arg-type]
+            limit=MAX_BATCH_SIZE,
+        )
+    return values["sourceSystem"], values["agency"], records  # type: ignore[return-value]
+
+
+async def ingest(
+    *,
+    batch: Mapping[str, Any],
+    keys: PersonalDataKeys,
+    match_window: timedelta = DEFAULT_MATCH_WINDOW,
+    now: datetime | None = None,
+) -> IngestOutcome:
+    """Ingest one batch from one agency's system; see docs/ingest.md for the format."""
+    source_system, agency_code, raw_records = _header(batch)
+    agency = await agency_service.get_by_code(code=agency_code)
+    if agency is None:
+        raise BadUserInput(f"unknown agency {agency_code!r}; `hub agencies` lists the codes")
+    now = now or datetime.now(timezone.utc)
+
+    items = [_validate(i, raw) for i, raw in enumerate(raw_records)]
+    for item in items:
+        if item.data:
+            item.key = (source_system, item.data.source_id)
+            item.outcome.source_id = item.data.source_id
+
+    await _check_references(items)
+    await _find_existing(items)
+    live = [i for i in items if i.data and i.outcome.status is not RecordStatus.UNCHANGED]
+    await _resolve_parties(live, source_system=source_system, keys=keys)
+    await _attach_cases(live, source_system=source_system, match_window=match_window, now=now)
+
+    created, replaced = [], []
+    for item in live:
+        if item.data is None:
+            continue
+        record = _build_record(item, source_system=source_system, agency=agency, now=now)
+        (replaced if item.existing else created).append((item, record))
+    duplicates = await record_service.write(
+        created=[r for _, r in created], replaced=[r for _, r in replaced]
+    )
+    for item, record in created + replaced:
+        if item.key in duplicates:
+            item.outcome.status = RecordStatus.UNCHANGED  # a concurrent batch wrote it first
+            continue
+        item.outcome.status = RecordStatus.UPDATED if item.existing else RecordStatus.CREATED
+        item.outcome.record_id = record.id
+    await case_service.recompute(case_ids={i.outcome.case_id for i in live if i.outcome.case_id and i.data})
+    return IngestOutcome(results=[i.outcome for i in items])
+
+
+async def _check_references(items: list[_Item]) -> None:
+    """Agencies named in details and regions named by new cases must exist."""
+    agency_refs = {
+        item.data.details.to_agency  # type: ignore[attr-defined, union-attr]
+        for item in items
+        if item.data and getattr(getattr(item.data, "details", None), "to_agency", None)
+    }
+    known_agencies = await agency_service.get_many_by_code(codes=agency_refs)
+    regions = await region_service.get_many_by_code(
+        codes={i.data.case.region_code for i in items if i.data and i.data.case}
+    )
+    for item in items:
+        if not item.data:
+            continue
+        target = getattr(item.data.details, "to_agency", None)  # type: ignore[attr-defined]
+        if target and target not in known_agencies:
+            item.reject("details.toAgency", "AGENCY_NOT_FOUND", f"no agency with code {target!r}")
+        elif item.data.case and item.data.case.region_code not in regions:
+            code = item.data.case.region_code
+            item.reject("case.regionCode", "REGION_NOT_FOUND", f"no region with code {code!r}")
+        else:
+            item.region = regions.get(item.data.case.region_code) if item.data.case else None
+
+
+async def _find_existing(items: list[_Item]) -> None:
+    """Mark records already stored (or earlier in this batch) as UNCHANGED or to-be-UPDATED."""
+    existing = await record_service.find_keys(source_keys=[i.key for i in items if i.data])
+    seen: dict[tuple[str, str], int] = {}
+    for item in items:
+        if not item.data:
+            continue
+        revision = item.data.source_revision
+        if item.key in seen:
+            if revision > seen[item.key]:
+                item.reject("sourceId", "DUPLICATE_IN_BATCH", "this sourceId comes twice with different "
+                            "revisions; send the newer revision in a later batch")
+            else:
+                item.outcome.status = RecordStatus.UNCHANGED
+                item.data = None
+            continue
+        stored = existing.get(item.key)
+        if stored is not None:
+            item.outcome.case_id = stored["case_id"]
+            item.outcome.case_no = stored["case_no"]
+            item.outcome.record_id = stored["_id"]
+            if revision <= stored.get("source_revision", 0):
+                item.outcome.status = RecordStatus.UNCHANGED
+                continue
+            item.existing = stored
+        seen[item.key] = revision
+
+
+async def _resolve_parties(items: list[_Item], *, source_system: str, keys: PersonalDataKeys) -> None:
+    """Resolve every party of every record to a Person id (one round trip or two)."""
+    identities, seen_at, owners = [], [], []
+    for item in items:
+        assert item.data is not None
+        for n, party in enumerate(item.data.parties):
+            identities.append(person_service.identify(
+                keys=keys, name=party.name, kind=party.kind, id_number=party.id_number,
+                credit_code=party.credit_code, phone=party.phone, address=party.address,
+                fallback_key=f"{source_system}:{item.data.source_id}:{n}",
+            ))
+            seen_at.append(item.data.occurred_at)
+            owners.append(item)
+    ids = await person_service.resolve(parties=identities, seen_at=seen_at)
+    for item, person_id in zip(owners, ids):
+        item.person_ids.append(person_id)
+
+
+async def _attach_cases(
+    items: list[_Item], *, source_system: str, match_window: timedelta, now: datetime
+) -> None:
+    """Give every record its case: stored, by number, by reference, by matching, or new."""
+    by_no = {
+        c["case_no"]: c
+        for c in await case_service.find_raw(
+            query={"case_no": {"$in": sorted({i.data.case_no for i in items if i.data and i.data.case_no})}},
+            fields=("case_no",),
+        )
+    }
+    refs = {
+        (r.source_system or source_system, r.source_id)
+        for i in items if i.data and (r := i.data.case_ref)
+    }
+    ref_cases = await record_service.find_keys(source_keys=refs)
+    in_batch: dict[tuple[str, str], _Item] = {}
+    origins = {f"{i.key[0]}:{i.key[1]}" for i in items if i.data and i.data.case and not i.existing}
+    opened = {
+        c["origin_source_key"]: c
+        for c in await case_service.find_raw(
+            query={"origin_source_key": {"$in": sorted(origins)}}, fields=("origin_source_key", "case_no")
+        )
+    }
+    earliest = min((i.data.occurred_at for i in items if i.data), default=now) - match_window
+    candidates = await case_service.find_open_with_parties(
+        person_ids=[p for i in items for p in i.person_ids], since=earliest
+    )
+    new_cases: dict[str, Case] = {}
+
+    for item in items:
+        data = item.data
+        if data is None:
+            continue
+        if item.existing:
+            pass  # an update stays on its case
+        elif data.case_no:
+            found = by_no.get(data.case_no)
+            if found is None:
+                item.reject("caseNo", "CASE_NOT_FOUND", f"no case numbered {data.case_no!r}")
+                continue
+            item.outcome.case_id, item.outcome.case_no = found["_id"], found["case_no"]
+        elif data.case_ref:
+            ref_key = (data.case_ref.source_system or source_system, data.case_ref.source_id)
+            target = ref_cases.get(ref_key) or _outcome_case(in_batch.get(ref_key))
+            if target is None:
+                item.reject("caseRef", "CASE_REF_NOT_FOUND", f"no record {ref_key[1]!r} from {ref_key[0]!r} is known yet")
+                continue
+            item.outcome.case_id, item.outcome.case_no = target["case_id"], target["case_no"]
+        else:
+            origin = f"{item.key[0]}:{item.key[1]}"
+            match = opened.get(origin) or _match_open_case(item, candidates, match_window)
+            if match is not None:
+                item.outcome.case_id, item.outcome.case_no = match["_id"], match["case_no"]
+            else:
+                new_cases[origin] = _new_case(item, origin)
+                candidates.append(_candidate(new_cases[origin], item))
+                item.outcome.case_no = new_cases[origin].case_no  # placeholder until numbered
+        in_batch[item.key] = item
+
+    await _open_cases(new_cases, items)
+
+
+def _outcome_case(item: _Item | None) -> dict[str, Any] | None:
+    if item is None or item.data is None:
+        return None
+    return {"case_id": item.outcome.case_id, "case_no": item.outcome.case_no, "_item": item}
+
+
+def _match_open_case(item: _Item, candidates: list[dict[str, Any]], window: timedelta) -> dict[str, Any] | None:
+    """An open case with the same parties and category in the same township, opened within window."""
+    assert item.data is not None and item.data.case is not None
+    parties = set(item.person_ids)
+    if not parties:
+        return None
+    township = region_service.township_of(item.region) if item.region else None
+    for case in candidates:
+        if (
+            case["category"] == item.data.case.category.value
+            and case.get("township_code") == township
+            and set(case["party_ids"]) == parties
+            and abs(item.data.occurred_at - case["opened_at"]) <= window
+        ):
+            return case
+    return None
+
+
+def _new_case(item: _Item, origin: str) -> Case:
+    assert item.data is not None and item.data.case is not None and item.region is not None
+    spec = item.data.case
+    return Case(
+        case_no=f"pending:{origin}",
+        title=spec.title,
+        category=spec.category,
+        region_code=item.region.code,
+        region_path=item.region.path,
+        township_code=region_service.township_of(item.region),
+        origin_source_key=origin,
+        opened_at=item.data.occurred_at,
+        declared_tags=spec.tags,
+        declared_risk_level=spec.risk_level,
+        responsible_person=spec.responsible_person,
+        deadline=spec.deadline,
+        status="SCREENED",
+    )
+
+
+def _candidate(case: Case, item: _Item) -> dict[str, Any]:
+    return {
+        "_id": None, "case_no": case.case_no, "category": case.category.value,
+        "township_code": case.township_code, "opened_at": case.opened_at,
+        "party_ids": list(item.person_ids), "_origin": case.origin_source_key,
+    }
+
+
+async def _open_cases(new_cases: dict[str, Case], items: list[_Item]) -> None:
+    """Number and insert the cases this batch opens, then point every record at its case."""
+    ids: dict[str, PydanticObjectId] = {}
+    numbers: dict[str, str] = {}
+    if new_cases:
+        by_year: dict[int, list[Case]] = {}
+        for case in new_cases.values():
+            by_year.setdefault(case.opened_at.astimezone(timezone.utc).year, []).append(case)
+        for year, cases in by_year.items():
+            for case, number in zip(cases, await case_service.allocate_numbers(year=year, count=len(cases))):
+                case.case_no = number
+        ids = await case_service.insert_many(cases=list(new_cases.values()))
+        numbers = {
+            c["origin_source_key"]: c["case_no"]
+            for c in await case_service.find_raw(
+                query={"origin_source_key": {"$in": list(ids)}}, fields=("origin_source_key", "case_no")
+            )
+        }
+    pending = {f"pending:{origin}": origin for origin in new_cases}
+    for item in items:
+        origin = pending.get(item.outcome.case_no or "")
+        if origin is not None and item.data is not None:
+            item.outcome.case_id, item.outcome.case_no = ids[origin], numbers[origin]
+
+
+def _build_record(item: _Item, *, source_system: str, agency: Any, now: datetime) -> Any:
+    """The stored record for a validated item."""
+    data = item.data
+    assert data is not None and item.outcome.case_id is not None
+    cls = RECORD_CLASSES[data.kind]  # type: ignore[attr-defined]
+    return cls(
+        id=item.existing["_id"] if item.existing else PydanticObjectId(),
+        kind=data.kind,  # type: ignore[attr-defined]
+        case_id=item.outcome.case_id,
+        case_no=item.outcome.case_no,
+        source_system=source_system,
+        source_id=data.source_id,
+        source_revision=data.source_revision,
+        agency_code=agency.code,
+        channel=data.channel or agency.default_channel,
+        occurred_at=data.occurred_at,
+        recorded_at=now,
+        summary=data.summary,
+        parties=[
+            RecordParty(person_id=pid, role=p.role, name=p.name)
+            for p, pid in zip(data.parties, item.person_ids)
+        ],
+        visibility=data.visibility,
+        refs=[SourceRef(source_system=r.source_system or source_system, source_id=r.source_id) for r in data.refs],
+        region_code=item.region.code if item.region else None,
+        details=data.details,  # type: ignore[attr-defined]
+    )

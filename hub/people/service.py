@@ -1,0 +1,179 @@
+"""Resolving parties to Persons: the same ID number or credit code is the same Person."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from beanie import PydanticObjectId
+from pymongo import UpdateOne
+
+from hub.people import identity
+from hub.people.crypto import PersonalDataKeys
+from hub.people.models import Person
+from hub.records.enums import PartyKind
+
+
+@dataclass(frozen=True)
+class PartyIdentity:
+    """A party's identity keys and protected fields, computed once from validated input."""
+
+    name: str
+    kind: PartyKind
+    strong_key: str | None
+    name_phone_key: str | None
+    fallback_key: str
+    fields: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> list[str]:
+        """Every key that should find this party's Person."""
+        return [k for k in (self.strong_key, self.name_phone_key) if k] or [self.fallback_key]
+
+
+def identify(
+    *,
+    keys: PersonalDataKeys,
+    name: str,
+    kind: PartyKind,
+    id_number: str | None,
+    credit_code: str | None,
+    phone: str | None,
+    address: str | None,
+    fallback_key: str,
+) -> PartyIdentity:
+    """Keys and masked / encrypted fields of a validated party; never keeps a clear identifier."""
+    strong = None
+    fields: dict[str, str | None] = {}
+    if id_number:
+        strong = "id:" + keys.hash(purpose="resident-id", value=id_number)
+        fields.update(id_masked=identity.mask_resident_id(id_number), id_encrypted=keys.encrypt(id_number))
+    elif credit_code:
+        strong = "cc:" + keys.hash(purpose="credit-code", value=credit_code)
+        fields.update(id_masked=identity.mask_resident_id(credit_code), id_encrypted=keys.encrypt(credit_code))
+    name_phone = None
+    if phone:
+        name_phone = "np:" + keys.hash(purpose="name-phone", value=f"{name}\x00{phone}")
+        fields.update(phone_masked=identity.mask_phone(phone), phone_encrypted=keys.encrypt(phone))
+    if address:
+        fields.update(address_masked=identity.mask_address(address), address_encrypted=keys.encrypt(address))
+    return PartyIdentity(
+        name=name, kind=kind, strong_key=strong, name_phone_key=name_phone,
+        fallback_key="anon:" + fallback_key, fields=fields,
+    )
+
+
+def lookup_keys(
+    *, keys: PersonalDataKeys, id_number: str | None = None, credit_code: str | None = None,
+    name: str | None = None, phone: str | None = None,
+) -> list[str]:
+    """The match keys a lookup by these (validated) identifiers should search."""
+    found = []
+    if id_number:
+        found.append("id:" + keys.hash(purpose="resident-id", value=id_number))
+    if credit_code:
+        found.append("cc:" + keys.hash(purpose="credit-code", value=credit_code))
+    if name and phone:
+        found.append("np:" + keys.hash(purpose="name-phone", value=f"{name}\x00{phone}"))
+    return found
+
+
+async def find_by_keys(*, match_keys: Sequence[str]) -> list[Person]:
+    """Persons any of whose match keys is among match_keys."""
+    if not match_keys:
+        return []
+    return await Person.find({"match_keys": {"$in": list(match_keys)}}).to_list()
+
+
+async def get_many(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Person]:
+    """Persons by id."""
+    if not ids:
+        return {}
+    return {p.id: p for p in await Person.find({"_id": {"$in": list(set(ids))}}).to_list()}  # type: ignore[misc]
+
+
+async def find_by_name(*, name: str, limit: int = 50) -> list[Person]:
+    """Persons with exactly this name."""
+    return await Person.find({"name": name}).limit(limit).to_list()
+
+
+async def resolve(
+    *, parties: Sequence[PartyIdentity], seen_at: Sequence[datetime]
+) -> list[PydanticObjectId]:
+    """One Person id per party, creating or upgrading Persons as needed (idempotent)."""
+    all_keys = sorted({k for p in parties for k in [*p.keys, p.fallback_key]})
+    docs = await Person.get_pymongo_collection().find(
+        {"match_keys": {"$in": all_keys}}, {"identity_key": 1, "match_keys": 1}
+    ).to_list()
+    by_key: dict[str, dict] = {}
+    for doc in docs:
+        for key in doc["match_keys"]:
+            by_key[key] = doc
+
+    creates: dict[str, dict] = {}  # identity_key -> new person document
+    upgrades: dict[object, tuple[PartyIdentity, str]] = {}
+    resolved_key: list[str] = []
+    for party, at in zip(parties, seen_at):
+        found = _match(party, by_key)
+        if found is not None:
+            if party.strong_key and not found["identity_key"].startswith(("id:", "cc:")):
+                upgrades[found["_id"]] = (party, party.strong_key)
+                found["identity_key"] = party.strong_key
+                by_key[party.strong_key] = found
+            resolved_key.append(found["identity_key"])
+            continue
+        identity_key = party.strong_key or party.name_phone_key or party.fallback_key
+        doc = creates.get(identity_key)
+        if doc is None:
+            doc = {
+                "kind": party.kind.value, "name": party.name, "identity_key": identity_key,
+                "match_keys": party.keys if identity_key in party.keys else [identity_key],
+                "verified": party.strong_key is not None, "first_seen_at": at,
+                **party.fields,
+            }
+            creates[identity_key] = doc
+            for key in doc["match_keys"]:
+                by_key[key] = doc
+        doc["first_seen_at"] = min(doc["first_seen_at"], at)
+        resolved_key.append(identity_key)
+
+    ops: list[UpdateOne] = [
+        UpdateOne(
+            {"identity_key": key},
+            {"$setOnInsert": {k: v for k, v in doc.items() if k != "first_seen_at"},
+             "$min": {"first_seen_at": doc["first_seen_at"]}},
+            upsert=True,
+        )
+        for key, doc in creates.items()
+    ]
+    for person_id, (party, strong) in upgrades.items():
+        ops.append(UpdateOne(
+            {"_id": person_id},
+            {"$set": {"identity_key": strong, "verified": True, **party.fields},
+             "$addToSet": {"match_keys": strong}},
+        ))
+    if ops:
+        await Person.get_pymongo_collection().bulk_write(ops, ordered=False)
+
+    ids = {doc["identity_key"]: doc["_id"] for doc in docs}
+    missing = [k for k in set(resolved_key) if k not in ids]
+    if missing:
+        async for doc in Person.get_pymongo_collection().find({"identity_key": {"$in": missing}}, {"identity_key": 1}):
+            ids[doc["identity_key"]] = doc["_id"]
+    return [PydanticObjectId(ids[k]) for k in resolved_key]
+
+
+def _match(party: PartyIdentity, by_key: dict[str, dict]) -> dict | None:
+    """The known Person for a party: by strong key, else by name and phone when that Person has
+    no conflicting strong key, else by the party's fallback key (replays)."""
+    if party.strong_key and party.strong_key in by_key:
+        return by_key[party.strong_key]
+    if party.name_phone_key and party.name_phone_key in by_key:
+        candidate = by_key[party.name_phone_key]
+        has_other_strong = candidate["identity_key"].startswith(("id:", "cc:"))
+        if not (party.strong_key and has_other_strong):
+            return candidate
+    if not party.strong_key and not party.name_phone_key:
+        return by_key.get(party.fallback_key)
+    return None

@@ -1,0 +1,81 @@
+"""Records: look-ups by source key, by case and by person; bulk writes for ingestion."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from beanie import PydanticObjectId
+from beanie.odm.utils.encoder import Encoder
+from pymongo import ReplaceOne
+from pymongo.errors import BulkWriteError
+
+from hub.records.models import Record
+
+DUPLICATE_KEY = 11000
+_KEY_FIELDS = {"source_system": 1, "source_id": 1, "source_revision": 1, "case_id": 1, "case_no": 1}
+
+
+async def find_keys(*, source_keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The key fields of existing records by (source_system, source_id); one query per system."""
+    by_system: dict[str, set[str]] = defaultdict(set)
+    for system, source_id in source_keys:
+        by_system[system].add(source_id)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for system, ids in by_system.items():
+        cursor = Record.get_pymongo_collection().find(
+            {"source_system": system, "source_id": {"$in": sorted(ids)}}, _KEY_FIELDS
+        )
+        async for doc in cursor:
+            found[(doc["source_system"], doc["source_id"])] = doc
+    return found
+
+
+def to_document(record: Record) -> dict[str, Any]:
+    """The stored form of a record, with Beanie's class discriminator."""
+    doc = Encoder(to_db=True, keep_nulls=True).encode(record)
+    doc.pop("revision_id", None)
+    return doc
+
+
+async def write(*, created: Sequence[Record], replaced: Sequence[Record]) -> set[tuple[str, str]]:
+    """Insert new records and replace updated ones; returns source keys that already existed."""
+    collection = Record.get_pymongo_collection()
+    duplicates: set[tuple[str, str]] = set()
+    if created:
+        docs = [to_document(r) for r in created]
+        try:
+            await collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                if error.get("code") != DUPLICATE_KEY:
+                    raise
+                doc = docs[error["index"]]
+                duplicates.add((doc["source_system"], doc["source_id"]))
+    if replaced:
+        ops = [
+            ReplaceOne({"source_system": r.source_system, "source_id": r.source_id}, to_document(r))
+            for r in replaced
+        ]
+        await collection.bulk_write(ops, ordered=False)
+    return duplicates
+
+
+async def list_for_cases(
+    *, case_ids: Sequence[PydanticObjectId], kinds: Sequence[str] | None = None
+) -> dict[PydanticObjectId, list[Record]]:
+    """Every record of these cases in time order, grouped by case (one query)."""
+    query: dict[str, Any] = {"case_id": {"$in": list(set(case_ids))}}
+    if kinds:
+        query["kind"] = {"$in": list(kinds)}
+    grouped: dict[PydanticObjectId, list[Record]] = defaultdict(list)
+    for record in await Record.find(query, with_children=True).sort("occurred_at", "_id").to_list():
+        grouped[record.case_id].append(record)
+    return grouped
+
+
+async def list_for_persons(*, person_ids: Sequence[PydanticObjectId]) -> list[Record]:
+    """Every record naming any of these persons, in time order."""
+    query = {"parties.person_id": {"$in": list(set(person_ids))}}
+    return await Record.find(query, with_children=True).sort("occurred_at", "_id").to_list()
