@@ -21,6 +21,7 @@ from strawberry.extensions import AddValidationRules
 
 from hub.config import Settings, get_settings
 from hub.metrics import Metrics, MetricsMiddleware
+from hub.people.crypto import PersonalDataKeys
 from hub.store import service as store_service
 from resolvers.context import Context, Loaders
 from resolvers.root import build_schema
@@ -54,6 +55,7 @@ class HubGraphQL(GraphQL):
             response=response,
             settings=self.settings,
             database=request.app.state.database,
+            keys=request.app.state.keys,
             loaders=Loaders(),
         )
 
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.keys = PersonalDataKeys(settings.resolved_secret_key())
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -97,3 +97,55 @@ def print_schema() -> None:
     from hub.app import schema_sdl
 
     click.echo(schema_sdl(), nl=False)
+
+
+def run_with_database(work: Callable[[Settings], Any]) -> Any:
+    """Run an async function of the settings with the database connected and models bound."""
+    import asyncio
+
+    from hub.store import service as store_service
+
+    settings = get_settings()
+
+    async def runner() -> Any:
+        async with store_service.connected(settings=settings):
+            return await work(settings)
+
+    return asyncio.run(runner())
+
+
+@main.command("agencies")
+@reports_errors
+def list_agencies() -> None:
+    """List agencies: code, kind, region, name — tab-separated, one a line."""
+    from hub.agencies import service as agency_service
+
+    async def work(settings: Settings) -> list[Any]:
+        return await agency_service.list_all()
+
+    for agency in run_with_database(work):
+        click.echo(f"{agency.code}\t{agency.kind.value}\t{agency.region_code}\t{agency.name}")
+
+
+@main.command("ingest-schema")
+def ingest_schema() -> None:
+    """Print the JSON Schema of an ingestion batch."""
+    import json
+
+    from hub.ingest.models import ingest_json_schema
+
+    click.echo(json.dumps(ingest_json_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--case", "case_no", default=None, help="Only this case number.")
+@reports_errors
+def recompute(case_no: str | None) -> None:
+    """Re-derive case summaries from their records."""
+    from hub.cases import service as case_service
+
+    async def work(settings: Settings) -> int:
+        return await case_service.recompute_all(case_no=case_no)
+
+    changed = run_with_database(work)
+    click.echo(f"recomputed; {changed} case(s) changed")

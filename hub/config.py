@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -32,6 +33,12 @@ class Settings(BaseSettings):
     store_start_timeout: float = 20.0
 
     ready_timeout: float = 1.5
+    case_match_days: int = Field(default=90, description="window for matching a record to an open case")
+
+    @property
+    def case_match_window(self) -> timedelta:
+        """How far apart a record and an open case may be and still be matched."""
+        return timedelta(days=self.case_match_days)
 
     @property
     def store_dir(self) -> Path:

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import Request
 
 from hub.config import Settings
+from hub.people.crypto import PersonalDataKeys
 
 
 @dataclass
@@ -24,4 +25,5 @@ class Context:
     response: Any
     settings: Settings
     database: AsyncDatabase
+    keys: PersonalDataKeys
     loaders: Loaders = field(default_factory=Loaders)

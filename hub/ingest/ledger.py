@@ -71,6 +71,7 @@ HEADER_ALIASES: dict[str, str] = {
     **dict.fromkeys(["调解员", "调解人员", "调解人", "mediator", "mediators"], "details.mediators"),
     **dict.fromkeys(["协议内容", "协议主要内容", "terms", "agreement terms"], "details.terms"),
     **dict.fromkeys(["协议金额", "金额", "涉及金额", "涉案金额", "amount"], "details.amount"),
+    **dict.fromkeys(["行号", "row number"], "sourceRow"),  # a re-imported rejected file: the ledger's row
     **dict.fromkeys(["排查方式", "screeningMode", "screening mode"], "details.screeningMode"),
 }
 

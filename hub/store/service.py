@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,3 +93,16 @@ def redact_url(url: str) -> str:
     hosts = ",".join(f"{h}:{p}" for h, p in parsed["nodelist"])
     user = f"{parsed['username']}:***@" if parsed.get("username") else ""
     return f"mongodb://{user}{hosts}/"
+
+
+@asynccontextmanager
+async def connected(*, settings: Settings) -> AsyncIterator[AsyncDatabase]:
+    """The hub's database with every model bound, for command-line tools; closed on exit."""
+    url = resolve_url(settings=settings)
+    client = open_client(url=url)
+    try:
+        database = client[settings.db]
+        await init_models(database=database)
+        yield database
+    finally:
+        await client.close()

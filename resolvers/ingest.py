@@ -1,0 +1,28 @@
+"""The ingestion mutation."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from hub.ingest import service as ingest_service
+from resolvers.context import Context
+from schema.ingest import IngestBatchInput, IngestResultType
+
+
+@strawberry.type
+class IngestMutation:
+    @strawberry.mutation(
+        description=(
+            "推送记录 — push a batch of records from an agency's system. Each record lands, is "
+            "updated, is recognised as already stored, or is rejected with its errors; good "
+            "records are never held back by bad ones. Replaying a batch changes nothing."
+        )
+    )
+    async def ingest_records(self, info: Info[Context, None], input: IngestBatchInput) -> IngestResultType:
+        outcome = await ingest_service.ingest(
+            batch=input.to_wire(),
+            keys=info.context.keys,
+            match_window=info.context.settings.case_match_window,
+        )
+        return IngestResultType.from_domain(outcome)
