@@ -10,11 +10,7 @@ from starlette.requests import Request
 
 from hub.config import Settings
 from hub.people.crypto import PersonalDataKeys
-
-
-@dataclass
-class Loaders:
-    """DataLoaders, made fresh for every request so nothing is cached across requests."""
+from resolvers.loaders import Loaders
 
 
 @dataclass

@@ -5,14 +5,20 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from resolvers.cases import CaseQuery
 from resolvers.ingest import IngestMutation
+from resolvers.people import PersonQuery
+from resolvers.reference import ReferenceQuery
 from resolvers.system import SystemQuery
 from schema.errors import ErrorCodes
+from schema.records import RECORD_TYPES
 
-Query = merge_types("Query", (SystemQuery,))
+Query = merge_types("Query", (CaseQuery, PersonQuery, ReferenceQuery, SystemQuery))
 Mutation = merge_types("Mutation", (IngestMutation,))
 
 
 def build_schema() -> strawberry.Schema:
     """The hub's GraphQL schema."""
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=[ErrorCodes])
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, extensions=[ErrorCodes], types=list(RECORD_TYPES.values())
+    )

@@ -13,15 +13,18 @@ import codecs
 import csv
 import json
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 
 from hub.ingest import ledger
 from hub.ingest.ledger import HEADER_ALIASES, RESULT
@@ -91,7 +94,7 @@ def read_file(path: Path, *, source_system: str) -> tuple[HeaderMapping, Iterato
 def count_rows(path: Path) -> int:
     """Roughly how many data rows the file has, for a progress bar (lines, or the sheet's max_row - 1)."""
     if _suffix(path) == ".xlsx":
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = _open_workbook(path)
         try:
             sheet = workbook.worksheets[0]
             rows = sheet.max_row if sheet.max_row is not None else sum(1 for _ in sheet.iter_rows(values_only=True))
@@ -116,17 +119,10 @@ def write_rejected(path: Path, rows: Iterable[tuple[FileRow, str]]) -> Path:
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([*columns, *own])
-        for row, reason in _chain(first, iterator):
+        for row, reason in chain([first] if first else [], iterator):
             original = row.raw.get(NUMBER_COLUMN, "").strip() or str(row.number)
             writer.writerow([*(row.raw.get(column, "") for column in columns), original, reason])
     return out
-
-
-def _chain(first: tuple[FileRow, str] | None, rest: Iterator[tuple[FileRow, str]]) -> Iterator[tuple[FileRow, str]]:
-    """The first item (if any) followed by the rest, still lazy."""
-    if first is not None:
-        yield first
-    yield from rest
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -191,12 +187,22 @@ def _csv_cells(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]
         yield from csv.reader(handle, delimiter=delimiter)
 
 
+def _open_workbook(path: Path) -> Any:
+    """The workbook, read-only with cached formula values; ValueError when it is no .xlsx or has no sheet."""
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError) as exc:
+        raise ValueError("cannot open the file as an Excel workbook (.xlsx); an .xls renamed will not do") from exc
+    if not workbook.worksheets:
+        workbook.close()
+        raise ValueError("the workbook has no worksheet")
+    return workbook
+
+
 def _xlsx_cells(path: Path) -> Iterator[list[str]]:
     """Every row of the first worksheet, from row 1, as cell texts."""
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    workbook = _open_workbook(path)
     try:
-        if not workbook.worksheets:
-            raise ValueError("the workbook has no worksheet")
         for values in workbook.worksheets[0].iter_rows(min_row=1, values_only=True):
             yield [_cell_text(value) for value in values]
     finally:
@@ -299,10 +305,11 @@ def map_row(number: int, raw: dict[str, str], mapping: HeaderMapping) -> FileRow
             return None
         result = parse(text)
         if result is None:
-            errors.append(f"{values[field][0]}: cannot read '{text}' as {what}")
+            shown = text if len(text) <= 30 else text[:30] + "…"
+            errors.append(f"{values[field][0]}: cannot read '{shown}' as {what}")
         return result
 
-    row_id = get("sourceRow") or str(number)  # a re-imported rejected file keeps the ledger's row
+    row_id = get(ledger.SOURCE_ROW) or str(number)  # a re-imported rejected file keeps the ledger's row
     record: dict[str, Any] = {"sourceId": get("sourceId") or f"row-{row_id}"}
     outcome = read(RESULT, ledger.result_for, "a mediation result (调解成功, 调解不成功 or 调解中)")
     kind = read("kind", ledger.kind_for, "a record type (排查, 受理, 调解, 协议, 司法确认, 回访, 结案)")
@@ -310,7 +317,8 @@ def map_row(number: int, raw: dict[str, str], mapping: HeaderMapping) -> FileRow
         kind = RecordKind.AGREEMENT if outcome is SessionOutcome.AGREED else RecordKind.MEDIATION_SESSION
     if occurred := read("occurredAt", ledger.parse_datetime, "a date"):
         record["occurredAt"] = occurred
-    details = _details(kind, outcome, get, read, errors) if kind else {}
+    kind_header = values.get("kind", ("记录类型", ""))[0]
+    details = _details(kind, kind_header, outcome, get, read, errors) if kind else {}
 
     title = get("case.title")
     if case_no := get("caseNo"):
@@ -340,6 +348,7 @@ def map_row(number: int, raw: dict[str, str], mapping: HeaderMapping) -> FileRow
 
 def _details(
     kind: RecordKind,
+    kind_header: str,
     outcome: SessionOutcome | None,
     get: Callable[[str], str],
     read: Callable[[str, Callable[[str], Any], str], Any],
@@ -349,7 +358,7 @@ def _details(
     details: dict[str, Any] = {}
     if kind is RecordKind.AGREEMENT:
         if outcome is SessionOutcome.FAILED:
-            errors.append("记录类型: the row is an agreement (协议) but its 调解结果 says mediation failed")
+            errors.append(f"{kind_header}: the row is an agreement (协议) but its 调解结果 says mediation failed")
         if terms := get("details.terms") or get(RESULT):
             details["terms"] = terms
         amount = read("details.amount", ledger.parse_amount, "an amount in yuan")
@@ -367,7 +376,7 @@ def _details(
         if outcome in closure:
             details["outcome"] = closure[outcome].value
         elif not get(RESULT) or outcome is SessionOutcome.CONTINUING:
-            errors.append("记录类型: a closure (结案) needs a 调解结果 saying whether mediation succeeded")
+            errors.append(f"{kind_header}: a closure (结案) needs a 调解结果 saying whether mediation succeeded")
     return details
 
 

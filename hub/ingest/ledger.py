@@ -6,6 +6,7 @@ Documented for users in docs/ingest-files.md — keep the two in step.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import datetime, timedelta, timezone
@@ -17,62 +18,44 @@ CHINA_TZ = timezone(timedelta(hours=8))
 
 # Logical columns that are not a single wire field.
 RESULT = "result"  # 调解结果: decides the kind and details.outcome / details.terms
-CREDIT_CODE_1 = "parties[1].creditCode"
+SOURCE_ROW = "sourceRow"  # 行号 of a re-imported rejected file: the ledger's row, for the default sourceId
+
+_ALIASES_BY_FIELD: dict[str, str] = {
+    "sourceId": "编号|案件编号|台账编号|序号|登记编号|sourceId|source id|id|no|ledger no",
+    "caseNo": "案号|纠纷编号|caseNo|case no|case number",
+    "case.title": "纠纷名称|案由|标题|案件名称|title|case title",
+    "case.category": "纠纷类型|纠纷类别|类型|案件类型|category|dispute type|type",
+    "case.regionCode": "区域代码|村社区代码|村(社区)代码|网格代码|区划代码|行政区划代码|regionCode|region code|grid code",
+    "case.riskLevel": "风险等级|稳定风险等级|riskLevel|risk level|risk",
+    "parties[0].name": "当事人|申请人|当事人姓名|申请人姓名|当事人名称|申请人名称|party|applicant|applicant name",
+    "parties[0].idNumber": "身份证号|身份证号码|证件号码|当事人身份证号|申请人身份证号|申请人身份证号码"
+    "|idNumber|id number|applicant id number",
+    "parties[0].phone": "联系电话|电话|手机号|手机号码|联系方式|当事人电话|申请人电话|申请人联系电话"
+    "|phone|mobile|tel|applicant phone",
+    "parties[0].address": "住址|地址|家庭住址|当事人住址|申请人住址|申请人地址|address|applicant address",
+    "parties[1].name": "对方当事人|被申请人|对方当事人姓名|被申请人姓名|被申请人名称|对方当事人名称"
+    "|respondent|respondent name|other party",
+    "parties[1].idNumber": "对方身份证号|对方身份证号码|对方证件号码|被申请人身份证号|被申请人身份证号码"
+    "|被申请人证件号码|respondent id number",
+    "parties[1].creditCode": "统一社会信用代码|对方统一社会信用代码|被申请人统一社会信用代码"
+    "|respondent credit code|credit code",
+    "parties[1].phone": "对方电话|对方联系电话|被申请人电话|被申请人联系电话|respondent phone",
+    "parties[1].address": "对方住址|对方地址|被申请人住址|被申请人地址|respondent address",
+    "occurredAt": "发生时间|受理时间|登记时间|调解时间|日期|受理日期|登记日期|调解日期|occurredAt|occurred at|date",
+    "summary": "纠纷简要情况|简要案情|摘要|调解情况|基本情况|纠纷情况|summary|description",
+    "kind": "记录类型|kind|record type|record kind",
+    RESULT: "调解结果|结果|调处结果|result|outcome",
+    "details.mediators": "调解员|调解人员|调解人|mediator|mediators",
+    "details.terms": "协议内容|协议主要内容|terms|agreement terms",
+    "details.amount": "协议金额|金额|涉及金额|涉案金额|amount",
+    "details.screeningMode": "排查方式|screeningMode|screening mode",
+    SOURCE_ROW: "行号|row number",
+}
 
 #: file header (any variant listed here) -> wire field. Lookup ignores case, spaces, `_`/`-`,
 #: full-width forms, a trailing `*`/`:` and, failing an exact match, a parenthesised suffix.
 HEADER_ALIASES: dict[str, str] = {
-    **dict.fromkeys(["编号", "案件编号", "台账编号", "序号", "登记编号", "sourceId", "source id", "id", "no", "ledger no"], "sourceId"),
-    **dict.fromkeys(["案号", "纠纷编号", "caseNo", "case no", "case number"], "caseNo"),
-    **dict.fromkeys(["纠纷名称", "案由", "标题", "案件名称", "title", "case title"], "case.title"),
-    **dict.fromkeys(["纠纷类型", "纠纷类别", "类型", "案件类型", "category", "dispute type", "type"], "case.category"),
-    **dict.fromkeys(
-        ["区域代码", "村社区代码", "村(社区)代码", "网格代码", "区划代码", "行政区划代码", "regionCode", "region code", "grid code"],
-        "case.regionCode",
-    ),
-    **dict.fromkeys(["风险等级", "稳定风险等级", "riskLevel", "risk level", "risk"], "case.riskLevel"),
-    **dict.fromkeys(
-        ["当事人", "申请人", "当事人姓名", "申请人姓名", "当事人名称", "申请人名称", "party", "applicant", "applicant name"],
-        "parties[0].name",
-    ),
-    **dict.fromkeys(
-        ["身份证号", "身份证号码", "证件号码", "当事人身份证号", "申请人身份证号", "申请人身份证号码", "idNumber", "id number", "applicant id number"],
-        "parties[0].idNumber",
-    ),
-    **dict.fromkeys(
-        ["联系电话", "电话", "手机号", "手机号码", "联系方式", "当事人电话", "申请人电话", "申请人联系电话", "phone", "mobile", "tel", "applicant phone"],
-        "parties[0].phone",
-    ),
-    **dict.fromkeys(
-        ["住址", "地址", "家庭住址", "当事人住址", "申请人住址", "申请人地址", "address", "applicant address"],
-        "parties[0].address",
-    ),
-    **dict.fromkeys(
-        ["对方当事人", "被申请人", "对方当事人姓名", "被申请人姓名", "被申请人名称", "对方当事人名称", "respondent", "respondent name", "other party"],
-        "parties[1].name",
-    ),
-    **dict.fromkeys(
-        ["对方身份证号", "对方身份证号码", "对方证件号码", "被申请人身份证号", "被申请人身份证号码", "被申请人证件号码", "respondent id number"],
-        "parties[1].idNumber",
-    ),
-    **dict.fromkeys(["统一社会信用代码", "对方统一社会信用代码", "被申请人统一社会信用代码", "respondent credit code", "credit code"], CREDIT_CODE_1),
-    **dict.fromkeys(["对方电话", "对方联系电话", "被申请人电话", "被申请人联系电话", "respondent phone"], "parties[1].phone"),
-    **dict.fromkeys(["对方住址", "对方地址", "被申请人住址", "被申请人地址", "respondent address"], "parties[1].address"),
-    **dict.fromkeys(
-        ["发生时间", "受理时间", "登记时间", "调解时间", "日期", "受理日期", "登记日期", "调解日期", "occurredAt", "occurred at", "date"],
-        "occurredAt",
-    ),
-    **dict.fromkeys(
-        ["纠纷简要情况", "简要案情", "摘要", "调解情况", "基本情况", "纠纷情况", "summary", "description"],
-        "summary",
-    ),
-    **dict.fromkeys(["记录类型", "kind", "record type", "record kind"], "kind"),
-    **dict.fromkeys(["调解结果", "结果", "调处结果", "result", "outcome"], RESULT),
-    **dict.fromkeys(["调解员", "调解人员", "调解人", "mediator", "mediators"], "details.mediators"),
-    **dict.fromkeys(["协议内容", "协议主要内容", "terms", "agreement terms"], "details.terms"),
-    **dict.fromkeys(["协议金额", "金额", "涉及金额", "涉案金额", "amount"], "details.amount"),
-    **dict.fromkeys(["行号", "row number"], "sourceRow"),  # a re-imported rejected file: the ledger's row
-    **dict.fromkeys(["排查方式", "screeningMode", "screening mode"], "details.screeningMode"),
+    alias: field for field, aliases in _ALIASES_BY_FIELD.items() for alias in aliases.split("|")
 }
 
 CATEGORY_WORDS: dict[str, Category] = {
@@ -114,6 +97,13 @@ RESULT_WORDS: dict[str, SessionOutcome] = {
     ),
     **dict.fromkeys(["调解中", "正在调解", "继续调解", "进行中", "待调解", "CONTINUING", ""], SessionOutcome.CONTINUING),
 }
+
+#: Free-text 调解结果: the first group with a word inside the text decides, negations first.
+RESULT_MARKERS: tuple[tuple[SessionOutcome, tuple[str, ...]], ...] = (
+    (SessionOutcome.FAILED, ("不成功", "未成功", "未达成", "未能达成", "没有达成", "无法达成", "失败", "破裂")),
+    (SessionOutcome.AGREED, ("成功", "达成协议", "达成一致", "已达成")),
+    (SessionOutcome.CONTINUING, ("调解中", "正在调解", "继续调解", "进行中")),
+)
 
 RISK_WORDS: dict[str, RiskLevel] = {
     "低": RiskLevel.LOW, "较低": RiskLevel.LOW,
@@ -193,9 +183,12 @@ def kind_for(text: str) -> RecordKind | None:
 
 
 def result_for(text: str) -> SessionOutcome | None:
-    """调解结果 word -> AGREED / FAILED / CONTINUING, or None when unknown."""
+    """调解结果 word or sentence -> AGREED / FAILED / CONTINUING, or None when unknown."""
     found = _lookup(dict(RESULT_WORDS), text)
-    return found if isinstance(found, SessionOutcome) else None
+    if isinstance(found, SessionOutcome):
+        return found
+    key = _word_key(text)  # free text ("双方达成协议，分期还款"): negations are looked for first
+    return next((outcome for outcome, words in RESULT_MARKERS if any(word in key for word in words)), None)
 
 
 def risk_for(text: str) -> RiskLevel | None:
@@ -222,9 +215,10 @@ def parse_amount(text: str) -> float | None:
     if value.endswith("万"):
         value, scale = value[:-1], 10_000.0
     try:
-        return float(value) * scale
+        amount = float(value) * scale
     except ValueError:
         return None
+    return amount if math.isfinite(amount) else None
 
 
 def parse_datetime(text: str) -> str | None:
@@ -235,10 +229,10 @@ def parse_datetime(text: str) -> str | None:
             year, month, day, hour, minute, second, offset = match.groups()
             sec = float(second or 0)
             moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(sec))
-            tz = CHINA_TZ
             if offset:
-                tz = datetime.strptime(offset.replace("Z", "+0000").replace(":", ""), "%z").tzinfo  # type: ignore[assignment]
-            return moment.replace(tzinfo=tz).isoformat()
+                zone = datetime.strptime(offset.replace("Z", "+0000").replace(":", ""), "%z").tzinfo
+                return moment.replace(tzinfo=zone).isoformat()
+            return moment.replace(tzinfo=CHINA_TZ).isoformat()
         if match := _COMPACT_DATE.fullmatch(value):
             return datetime(*map(int, match.groups()), tzinfo=CHINA_TZ).isoformat()
         serial = float(value)  # a date cell exported as its Excel serial number

@@ -79,3 +79,8 @@ async def list_for_persons(*, person_ids: Sequence[PydanticObjectId]) -> list[Re
     """Every record naming any of these persons, in time order."""
     query = {"parties.person_id": {"$in": list(set(person_ids))}}
     return await Record.find(query, with_children=True).sort("occurred_at", "_id").to_list()
+
+
+async def get(*, record_id: PydanticObjectId) -> Record | None:
+    """One record by id, typed by its kind."""
+    return await Record.find_one({"_id": record_id}, with_children=True)

@@ -1,0 +1,68 @@
+"""Case queries: one case's shared view, and case search."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from hub.cases import search as case_search
+from hub.cases import service as case_service
+from hub.errors import BadUserInput, NotFound
+from resolvers.context import Context
+from schema.cases import CaseFilterInput, CaseOrder, CaseType
+from schema.relay import Connection, check_first, connection, decode_cursor, encode_cursor, object_id
+
+
+def to_search(filter: CaseFilterInput | None) -> case_search.CaseSearch:
+    """The domain search for a GraphQL filter."""
+    if filter is None:
+        return case_search.CaseSearch()
+    opened, activity = filter.opened, filter.last_activity
+    return case_search.CaseSearch(
+        region=filter.region, categories=filter.categories, statuses=filter.statuses,
+        channels=filter.channels, agency=filter.agency, risk_levels=filter.risk_levels, tags=filter.tags,
+        opened_from=opened.from_ if opened else None, opened_to=opened.to if opened else None,
+        activity_from=activity.from_ if activity else None, activity_to=activity.to if activity else None,
+        party_name=filter.party_name,
+    )
+
+
+@strawberry.type
+class CaseQuery:
+    @strawberry.field(
+        name="case",
+        description="案件全景 — one case with its whole history. Give `id` or `caseNo`; unknown: null with NOT_FOUND.",
+    )
+    async def case_(
+        self, info: Info[Context, None], id: strawberry.ID | None = None, case_no: str | None = None
+    ) -> CaseType | None:
+        if (id is None) == (case_no is None):
+            raise BadUserInput("give exactly one of `id` and `caseNo`")
+        if case_no is not None:
+            case = await case_service.get_by_case_no_or_raise(case_no=case_no)
+        else:
+            found = await case_service.get(case_id=object_id(id, "Case"))  # type: ignore[arg-type]
+            if found is None:
+                raise NotFound(f"no case with id {id!r}")
+            case = found
+        return CaseType.from_model(case)
+
+    @strawberry.field(description="Search cases. Pages are keyset-based: they never skip or repeat a case while new cases arrive.")
+    async def cases(
+        self, info: Info[Context, None], filter: CaseFilterInput | None = None, first: int | None = 20,
+        after: str | None = None, order_by: CaseOrder = CaseOrder.OPENED_AT_DESC,
+    ) -> Connection[CaseType]:
+        size = check_first(first)
+        sort = case_search.CaseSort(order_by.value)
+        search = to_search(filter)
+        page, has_next = await case_search.list_page(
+            search=search, sort=sort, first=size, after=decode_cursor(after) if after else None
+        )
+        return connection(
+            [CaseType.from_model(c) for c in page],
+            cursors=[encode_cursor(case_search.cursor_values(c, sort)) for c in page],
+            has_next=has_next, has_previous=after is not None,
+            total=lambda: case_search.count(search=search),
+        )
+
+

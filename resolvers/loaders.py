@@ -1,0 +1,46 @@
+"""Per-request DataLoaders: one query per level of a response, never one per row."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from hub.agencies import service as agency_service
+from hub.cases import service as case_service
+from hub.people import service as person_service
+from hub.records import service as record_service
+from hub.regions import service as region_service
+from schema.cases import CaseType
+from schema.people import PersonType
+from schema.reference import AgencyType, RegionType
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _loader(fetch: Callable[[list[Any]], Awaitable[dict[Any, Any]]], convert: Callable[[Any], V]) -> DataLoader[Any, V | None]:
+    """A loader that fetches a dict of models by key and returns converted values in key order."""
+
+    async def batch(keys: Sequence[Any]) -> list[V | None]:
+        found = await fetch(list(keys))
+        return [convert(found[k]) if k in found else None for k in keys]
+
+    return DataLoader(load_fn=batch)
+
+
+class Loaders:
+    """The request's loaders, reached as ``info.context.loaders.<name>``."""
+
+    def __init__(self) -> None:
+        self.agency_by_code = _loader(lambda ks: agency_service.get_many_by_code(codes=ks), AgencyType.from_model)
+        self.region_by_code = _loader(lambda ks: region_service.get_many_by_code(codes=ks), RegionType.from_model)
+        self.person_by_id = _loader(lambda ks: person_service.get_many(ids=ks), PersonType.from_model)
+        self.case_by_id = _loader(lambda ks: case_service.get_many(ids=ks), CaseType.from_model)
+        self.records_by_case = DataLoader(load_fn=self._records_by_case)
+
+    @staticmethod
+    async def _records_by_case(case_ids: Sequence[Any]) -> list[list[Any]]:
+        grouped = await record_service.list_for_cases(case_ids=list(case_ids))
+        return [grouped.get(case_id, []) for case_id in case_ids]

@@ -1,0 +1,46 @@
+"""The person look-up."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from hub.people import lookup as person_lookup
+from resolvers.context import Context
+from schema.cases import CaseType
+from schema.lookup import ChannelRecordsType, PersonLookupType
+from schema.people import PersonType
+from schema.records import record_from_model
+
+
+@strawberry.type
+class PersonQuery:
+    @strawberry.field(
+        description=(
+            "当事人查询 — on an escalated petition (越级信访), find every case and record naming the "
+            "petitioner across all agencies, and their earlier grassroots mediation. Give an idNumber, "
+            "a creditCode, or a name with a phone. A bad check digit is BAD_USER_INPUT."
+        )
+    )
+    async def person_lookup(
+        self, info: Info[Context, None], id_number: str | None = None, credit_code: str | None = None,
+        name: str | None = None, phone: str | None = None,
+    ) -> PersonLookupType:
+        dossier = await person_lookup.lookup(
+            keys=info.context.keys, id_number=id_number, credit_code=credit_code, name=name, phone=phone
+        )
+        agencies = await info.context.loaders.agency_by_code.load_many(dossier.agency_codes)
+        return PersonLookupType(
+            found=bool(dossier.persons),
+            persons=[PersonType.from_model(p) for p in dossier.persons],
+            cases=[CaseType.from_model(c) for c in dossier.cases],
+            records_by_channel=[
+                ChannelRecordsType(channel=channel, records=[record_from_model(r) for r in records])
+                for channel, records in dossier.by_channel()
+            ],
+            first_contact_at=dossier.first_contact_at,
+            last_contact_at=dossier.last_contact_at,
+            first_petition_at=dossier.first_petition_at,
+            agencies=[a for a in agencies if a is not None],
+            prior_grassroots_mediation=[record_from_model(r) for r in dossier.prior_grassroots_mediation()],
+        )

@@ -1,0 +1,67 @@
+"""Agencies, regions, mediators, and `node`."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from hub.agencies import service as agency_service
+from hub.cases import service as case_service
+from hub.mediators import service as mediator_service
+from hub.people import service as person_service
+from hub.records import service as record_service
+from hub.regions import service as region_service
+from resolvers.context import Context
+from schema.cases import CaseType
+from schema.enums import AgencyKind, Category
+from schema.people import PersonType
+from schema.records import record_from_model
+from schema.reference import AgencyType, MediatorType, RegionType
+from schema.relay import Node, from_global_id, object_id
+
+
+@strawberry.type
+class ReferenceQuery:
+    @strawberry.field(description="Agencies, optionally of one kind or region (exact region code).")
+    async def agencies(
+        self, kind: AgencyKind | None = None, region: str | None = None  # type: ignore[valid-type]
+    ) -> list[AgencyType]:
+        return [AgencyType.from_model(a) for a in await agency_service.list_all(kind=kind, region_code=region)]
+
+    @strawberry.field(description="Regions directly below `parent` (the district when omitted).")
+    async def regions(self, parent: str | None = None) -> list[RegionType]:
+        return [RegionType.from_model(r) for r in await region_service.list_children(parent_code=parent)]
+
+    @strawberry.field(description="Mediators by specialty, expert pool (调解专家库) and region (including below).")
+    async def mediators(
+        self, specialty: Category | None = None, expert: bool | None = None,  # type: ignore[valid-type]
+        region: str | None = None,
+    ) -> list[MediatorType]:
+        codes = None
+        if region:
+            codes = [a.code for a in await agency_service.list_all()
+                     if a.region_code == region or a.region_code.startswith(region)]
+        found = await mediator_service.list_all(specialty=specialty, expert=expert, agency_codes=codes)
+        return [MediatorType.from_model(m) for m in found]
+
+    @strawberry.field(description="Any object by its global ID (Relay).")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        type_name, raw = from_global_id(id)
+        loaders = info.context.loaders
+        if type_name == "Agency":
+            return await loaders.agency_by_code.load(raw)
+        if type_name == "Region":
+            return await loaders.region_by_code.load(raw)
+        if type_name == "Case":
+            case = await case_service.get(case_id=object_id(id, "Case"))
+            return CaseType.from_model(case) if case else None
+        if type_name == "Person":
+            found = await person_service.get_many(ids=[object_id(id, "Person")])
+            return PersonType.from_model(next(iter(found.values()))) if found else None
+        if type_name == "Record":
+            record = await record_service.get(record_id=object_id(id, "Record"))
+            return record_from_model(record) if record else None
+        if type_name == "Mediator":
+            found_m = [m for m in await mediator_service.list_all() if m.code == raw]
+            return MediatorType.from_model(found_m[0]) if found_m else None
+        return None

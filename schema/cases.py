@@ -1,0 +1,160 @@
+"""Cases: the shared view of one dispute, and the inputs to search them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from hub.cases.models import Case
+from hub.records.enums import RecordKind as _Kind
+from schema.enums import (
+    CaseStatus, CaseTag, Category, Channel, ClosureOutcome, RecordKind, ReferralTarget, RiskLevel,
+)
+from schema.people import PartyType
+from schema.records import (
+    HandoverRecordType, PetitionRecordType, RecordType, StabilityPlanRecordType, record_from_model,
+)
+from schema.reference import AgencyType, RegionType
+from schema.relay import Connection, Node, slice_connection, to_global_id
+
+
+@strawberry.type(name="Handover", description="移交 — who passed the case to whom, when, and whether it was accepted.")
+class HandoverType:
+    at: datetime = strawberry.field(description="When it was handed over.")
+    accepted: bool | None = strawberry.field(description="Accepted by the receiver; null while pending.")
+    accepted_at: datetime | None = strawberry.field(description="When it was accepted.")
+    reason: str | None = strawberry.field(description="Why.")
+    record: HandoverRecordType = strawberry.field(description="The handover record itself.")
+    from_code: strawberry.Private[str]
+    to_code: strawberry.Private[str]
+
+    @strawberry.field(name="from", description="The agency that handed it over.")
+    async def from_agency(self, info: Info) -> AgencyType | None:
+        return await info.context.loaders.agency_by_code.load(self.from_code)
+
+    @strawberry.field(name="to", description="The receiving agency.")
+    async def to_agency(self, info: Info) -> AgencyType | None:
+        return await info.context.loaders.agency_by_code.load(self.to_code)
+
+
+@strawberry.type(name="Case", description="矛盾纠纷 — one dispute with its whole history, whoever wrote each part.")
+class CaseType(Node):
+    case_no: str = strawberry.field(description="Case number (案件编号), e.g. JF2026000123.")
+    title: str = strawberry.field(description="Short title.")
+    category: Category = strawberry.field(description="纠纷类型.")  # type: ignore[valid-type]
+    status: CaseStatus = strawberry.field(description="Where it stands, derived from its records.")  # type: ignore[valid-type]
+    risk_level: RiskLevel = strawberry.field(description="Stability risk level (latest assessment).")  # type: ignore[valid-type]
+    tags: list[CaseTag] = strawberry.field(description="积案、老案、难案、群体性、越级 ….")  # type: ignore[valid-type]
+    channels: list[Channel] = strawberry.field(description="Channels that contributed records.")  # type: ignore[valid-type]
+    opened_at: datetime = strawberry.field(description="When the first record about it happened.")
+    last_activity_at: datetime | None = strawberry.field(description="When the latest record happened.")
+    resolved_at: datetime | None = strawberry.field(description="When it was resolved (agreement, confirmation or closure).")
+    closed_at: datetime | None = strawberry.field(description="When it was closed.")
+    outcome: ClosureOutcome | None = strawberry.field(description="How it was closed.")  # type: ignore[valid-type]
+    referral_target: ReferralTarget | None = strawberry.field(description="Where it was referred, if it was.")  # type: ignore[valid-type]
+    responsible_person: str | None = strawberry.field(description="责任人.")
+    deadline: date | None = strawberry.field(description="Deadline for handling.")
+    record_count: int = strawberry.field(description="How many records it has.")
+    petition_count: int = strawberry.field(description="How many petitions about it.")
+    escalated_petition_count: int = strawberry.field(description="How many of them were 越级.")
+    revision: int = strawberry.field(description="Bumped whenever its derived summary changes.")
+    parties: list[PartyType] = strawberry.field(description="Parties with their roles.")
+    model: strawberry.Private[Case]
+
+    @strawberry.field(description="Where the dispute is.")
+    async def region(self, info: Info) -> RegionType | None:
+        return await info.context.loaders.region_by_code.load(self.model.region_code)
+
+    @strawberry.field(description="The agency in charge now (属地管理 / 谁主管谁负责).")
+    async def lead_agency(self, info: Info) -> AgencyType | None:
+        code = self.model.lead_agency_code
+        return await info.context.loaders.agency_by_code.load(code) if code else None
+
+    @strawberry.field(description="Every agency that wrote a record about it, in order of first contact.")
+    async def agencies_involved(self, info: Info) -> list[AgencyType]:
+        found = await info.context.loaders.agency_by_code.load_many(self.model.agencies)
+        return [a for a in found if a is not None]
+
+    @strawberry.field(description="The history in time order; each entry names the agency and channel that wrote it.")
+    async def timeline(
+        self, info: Info, first: int | None = 50, after: str | None = None,
+        channels: list[Channel] | None = None, kinds: list[RecordKind] | None = None,  # type: ignore[valid-type]
+    ) -> Connection[RecordType]:
+        records = await self._records(info)
+        if channels:
+            records = [r for r in records if r.channel in channels]
+        if kinds:
+            records = [r for r in records if r.kind in kinds]
+        return slice_connection([record_from_model(r) for r in records], first=first, after=after,
+                                key=lambda r: str(r.id))
+
+    @strawberry.field(description="Handovers between agencies (三调联动 / 无缝对接).")
+    async def handovers(self, info: Info) -> list[HandoverType]:
+        out = []
+        for r in await self._records(info, _Kind.HANDOVER):
+            node: Any = record_from_model(r)
+            out.append(HandoverType(
+                at=r.occurred_at, accepted=node.accepted, accepted_at=node.accepted_at, reason=node.reason,
+                record=node, from_code=r.agency_code, to_code=node.to_agency_code,
+            ))
+        return out
+
+    @strawberry.field(description="The latest stability-control plan (稳控方案), if any.")
+    async def current_stability_plan(self, info: Info) -> StabilityPlanRecordType | None:
+        plans = await self._records(info, _Kind.STABILITY_PLAN)
+        return record_from_model(plans[-1]) if plans else None  # type: ignore[return-value]
+
+    @strawberry.field(description="Petitions (信访件) about this dispute, oldest first.")
+    async def petitions(self, info: Info) -> list[PetitionRecordType]:
+        return [record_from_model(r) for r in await self._records(info, _Kind.PETITION)]  # type: ignore[misc]
+
+    async def _records(self, info: Info, kind: _Kind | None = None) -> list[Any]:
+        records = await info.context.loaders.records_by_case.load(self.model.id)
+        return [r for r in records if kind is None or r.kind is kind]
+
+    @classmethod
+    def from_model(cls, case: Case) -> "CaseType":
+        """Convert the document."""
+        return cls(
+            id=to_global_id("Case", case.id), case_no=case.case_no, title=case.title, category=case.category,
+            status=case.status, risk_level=case.risk_level, tags=case.tags, channels=case.channels,
+            opened_at=case.opened_at, last_activity_at=case.last_activity_at, resolved_at=case.resolved_at,
+            closed_at=case.closed_at, outcome=case.outcome, referral_target=case.referral_target,
+            responsible_person=case.responsible_person, deadline=case.deadline, record_count=case.record_count,
+            petition_count=case.petition_count, escalated_petition_count=case.escalated_petition_count,
+            revision=case.revision,
+            parties=[PartyType(role=p.role, name=p.name, person_id=p.person_id) for p in case.parties],
+            model=case,
+        )
+
+
+@strawberry.input(name="DateRange", description="A closed range of instants; either end may be open.")
+class DateRangeInput:
+    from_: datetime | None = strawberry.field(name="from", default=None, description="On or after.")
+    to: datetime | None = strawberry.field(default=None, description="Before.")
+
+
+@strawberry.input(name="CaseFilter", description="Which cases to list; all given conditions must hold.")
+class CaseFilterInput:
+    region: str | None = strawberry.field(default=None, description="Region code; includes everything below it.")
+    categories: list[Category] | None = strawberry.field(default=None, description="Any of these categories.")  # type: ignore[valid-type]
+    statuses: list[CaseStatus] | None = strawberry.field(default=None, description="Any of these statuses.")  # type: ignore[valid-type]
+    channels: list[Channel] | None = strawberry.field(default=None, description="Any of these channels contributed.")  # type: ignore[valid-type]
+    agency: str | None = strawberry.field(default=None, description="This agency (code) wrote a record about it.")
+    risk_levels: list[RiskLevel] | None = strawberry.field(default=None, description="Any of these risk levels.")  # type: ignore[valid-type]
+    tags: list[CaseTag] | None = strawberry.field(default=None, description="Carries all of these tags.")  # type: ignore[valid-type]
+    opened: DateRangeInput | None = strawberry.field(default=None, description="Opened within.")
+    last_activity: DateRangeInput | None = strawberry.field(default=None, description="Last record within.")
+    party_name: str | None = strawberry.field(default=None, description="A party has exactly this name.")
+
+
+@strawberry.enum(name="CaseOrder", description="Order of a case list; ties broken by id, so pages never skip or repeat.")
+class CaseOrder(Enum):
+    OPENED_AT_DESC = "OPENED_AT_DESC"
+    OPENED_AT_ASC = "OPENED_AT_ASC"
+    LAST_ACTIVITY_DESC = "LAST_ACTIVITY_DESC"
+    CASE_NO_ASC = "CASE_NO_ASC"
