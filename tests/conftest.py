@@ -15,8 +15,10 @@ from starlette.applications import Starlette
 
 from hub.app import create_app
 from hub.config import Settings
+from hub.people.crypto import PersonalDataKeys
 from hub.store import local as local_store
 from hub.store import service as store_service
+from tests.factories import load_reference_data
 
 
 def free_port() -> int:
@@ -71,3 +73,19 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         yield client
+
+
+@pytest.fixture
+def keys() -> PersonalDataKeys:
+    """The personal-data keys of the test deployment (same secret as `settings`)."""
+    return PersonalDataKeys("test-secret-key-not-for-production-use")
+
+
+@pytest.fixture
+async def district(database: AsyncDatabase) -> AsyncDatabase:
+    """A database with the test district's regions and agencies."""
+    await load_reference_data()
+    return database
+
+
+from tests.scenarios import escalated_petition  # noqa: E402,F401  (a fixture shared by several packages)
