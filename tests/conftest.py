@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pymongo import monitoring
 from asgi_lifespan import LifespanManager
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
@@ -89,3 +90,38 @@ async def district(database: AsyncDatabase) -> AsyncDatabase:
 
 
 from tests.scenarios import escalated_petition  # noqa: E402,F401  (a fixture shared by several packages)
+
+
+class CommandLog(monitoring.CommandListener):
+    """Every command any client of this process sends, by name, while recording."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.recording = False
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.recording:
+            self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def reads(self) -> int:
+        """How many find / aggregate / count round trips were recorded (getMore included)."""
+        return sum(1 for n in self.names if n in {"find", "aggregate", "count", "getMore"})
+
+
+_COMMAND_LOG = CommandLog()
+monitoring.register(_COMMAND_LOG)  # applies to every client created from here on
+
+
+@pytest.fixture
+def command_log() -> Iterator[CommandLog]:
+    """Records the commands sent while the test runs."""
+    _COMMAND_LOG.names.clear()
+    _COMMAND_LOG.recording = False
+    yield _COMMAND_LOG
+    _COMMAND_LOG.recording = False

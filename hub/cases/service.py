@@ -9,6 +9,8 @@ from enum import Enum
 from typing import Any
 
 from beanie import PydanticObjectId
+
+from hub.store.service import READ_BATCH_SIZE
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
@@ -37,7 +39,7 @@ async def get_many(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId,
     """Cases by id."""
     if not ids:
         return {}
-    return {c.id: c for c in await Case.find({"_id": {"$in": list(set(ids))}}).to_list()}  # type: ignore[misc]
+    return {c.id: c for c in await Case.find({"_id": {"$in": list(set(ids))}}, batch_size=READ_BATCH_SIZE).to_list()}  # type: ignore[misc]
 
 
 async def find_raw(*, query: dict[str, Any], fields: Iterable[str] | None = None) -> list[dict[str, Any]]:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from beanie import PydanticObjectId
+
+from hub.store.service import READ_BATCH_SIZE
 from pymongo import UpdateOne
 
 from hub.people import identity
@@ -90,7 +92,7 @@ async def get_many(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId,
     """Persons by id."""
     if not ids:
         return {}
-    return {p.id: p for p in await Person.find({"_id": {"$in": list(set(ids))}}).to_list()}  # type: ignore[misc]
+    return {p.id: p for p in await Person.find({"_id": {"$in": list(set(ids))}}, batch_size=READ_BATCH_SIZE).to_list()}  # type: ignore[misc]
 
 
 async def find_by_name(*, name: str, limit: int = 50) -> list[Person]:

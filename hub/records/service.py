@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from beanie import PydanticObjectId
+
+from hub.store.service import READ_BATCH_SIZE
 from beanie.odm.utils.encoder import Encoder
 from pymongo import ReplaceOne
 from pymongo.errors import BulkWriteError
@@ -70,7 +72,7 @@ async def list_for_cases(
     if kinds:
         query["kind"] = {"$in": list(kinds)}
     grouped: dict[PydanticObjectId, list[Record]] = defaultdict(list)
-    for record in await Record.find(query, with_children=True).sort("occurred_at", "_id").to_list():
+    for record in await Record.find(query, with_children=True, batch_size=READ_BATCH_SIZE).sort("occurred_at", "_id").to_list():
         grouped[record.case_id].append(record)
     return grouped
 
@@ -78,7 +80,7 @@ async def list_for_cases(
 async def list_for_persons(*, person_ids: Sequence[PydanticObjectId]) -> list[Record]:
     """Every record naming any of these persons, in time order."""
     query = {"parties.person_id": {"$in": list(set(person_ids))}}
-    return await Record.find(query, with_children=True).sort("occurred_at", "_id").to_list()
+    return await Record.find(query, with_children=True, batch_size=READ_BATCH_SIZE).sort("occurred_at", "_id").to_list()
 
 
 async def get(*, record_id: PydanticObjectId) -> Record | None:

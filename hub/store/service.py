@@ -16,6 +16,11 @@ from hub.config import Settings
 from hub.store import local
 
 
+# Reads that gather a response's rows ask for them in one batch, not the driver's default 101,
+# so a page costs one round trip per level however many rows it holds.
+READ_BATCH_SIZE = 10_000
+
+
 @dataclass(frozen=True)
 class ServerInfo:
     """What the connected server says about itself."""
