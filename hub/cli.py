@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from hub.config import Settings, get_settings
-from hub.errors import HubError
+from hub.errors import BadUserInput, HubError
 from hub.store import local as local_store
 from hub.store.local import LocalStoreError
 
@@ -149,3 +150,45 @@ def recompute(case_no: str | None) -> None:
 
     changed = run_with_database(work)
     click.echo(f"recomputed; {changed} case(s) changed")
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--agency", required=True, help="Code of the agency whose ledger this is (see `hub agencies`).")
+@click.option("--source-system", default=None, help="Sending system's name; default AGENCY:FILE-NAME.")
+@click.option("--batch-size", type=click.IntRange(1, 1000), default=500, show_default=True)
+@reports_errors
+def import_(path: Path, agency: str, source_system: str | None, batch_size: int) -> None:
+    """Ingest a .jsonl, .csv or .xlsx ledger; rejected rows go to <name>.rejected.csv."""
+    from hub.ingest import files
+    from hub.ingest.importer import import_file
+    from hub.ingest.service import RecordStatus
+    from hub.people.crypto import PersonalDataKeys
+
+    try:
+        total = files.count_rows(path)
+    except ValueError as exc:
+        raise BadUserInput(str(exc)) from None
+    system = source_system or f"{agency}:{path.stem}"
+
+    async def work(settings: Settings) -> Any:
+        with click.progressbar(length=total, label=f"导入 {path.name}", file=sys.stderr) as bar:
+            return await import_file(
+                path=path, agency=agency, source_system=system, batch_size=batch_size,
+                keys=PersonalDataKeys(settings.resolved_secret_key()),
+                match_window=settings.case_match_window, on_rows=bar.update,
+            )
+
+    try:
+        summary = run_with_database(work)
+    except ValueError as exc:
+        raise BadUserInput(str(exc)) from None
+    if summary.unmapped_columns:
+        click.echo(f"未能识别的列 (ignored): {', '.join(summary.unmapped_columns)}", err=True)
+    counts = summary.counts
+    click.echo(
+        f"{summary.rows} rows: {counts[RecordStatus.CREATED]} created, {counts[RecordStatus.UPDATED]} updated, "
+        f"{counts[RecordStatus.UNCHANGED]} unchanged, {counts[RecordStatus.REJECTED]} rejected"
+    )
+    if summary.rejected_file:
+        click.echo(f"rejected rows and reasons: {summary.rejected_file}")
