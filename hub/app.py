@@ -25,16 +25,18 @@ from hub.people.crypto import PersonalDataKeys
 from hub.store import service as store_service
 from resolvers.context import Context, Loaders
 from resolvers.root import build_schema
+from schema.errors import HubSchema
 
 log = logging.getLogger("hub.app")
 
 
 def build_production_schema(schema: strawberry.Schema) -> strawberry.Schema:
     """The same schema with introspection refused."""
-    return strawberry.Schema(
+    return HubSchema(
         query=schema.query,
         mutation=schema.mutation,
         extensions=[*schema.extensions, AddValidationRules([NoSchemaIntrospectionCustomRule])],
+        types=schema.types,
     )
 
 
@@ -50,6 +52,7 @@ class HubGraphQL(GraphQL):
         self.settings = settings
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
+        response.graphql_response_json = GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
         return Context(
             request=request,
             response=response,
@@ -58,6 +61,36 @@ class HubGraphQL(GraphQL):
             keys=request.app.state.keys,
             loaders=Loaders(),
         )
+
+
+    def create_response(self, response_data: Any, sub_response: Any) -> Response:  # type: ignore[override]
+        """GraphQL over HTTP: `application/graphql-response+json` when asked, with 4xx for request errors."""
+        response = super().create_response(response_data, sub_response)
+        if not getattr(sub_response, "graphql_response_json", False) or isinstance(response_data, list):
+            return response
+        response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
+        status = request_error_status(response_data)
+        if status is not None:
+            response_data.pop("data", None)  # a request error has no data entry
+            response.body = response.render(self.encode_json(response_data))
+            response.headers["content-length"] = str(len(response.body))
+            response.status_code = status
+        return response
+
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+_REQUEST_ERROR_STATUS = {"GRAPHQL_VALIDATION_FAILED": 400, "UNAUTHENTICATED": 401}
+
+
+def request_error_status(response_data: dict[str, Any]) -> int | None:
+    """The 4xx status of a response that failed as a whole (no data), else None."""
+    if response_data.get("data") is not None:
+        return None
+    for error in response_data.get("errors") or []:
+        status = _REQUEST_ERROR_STATUS.get((error.get("extensions") or {}).get("code"))
+        if status:
+            return status
+    return None
 
 
 async def healthz(request: Request) -> Response:

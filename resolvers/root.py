@@ -10,7 +10,7 @@ from resolvers.ingest import IngestMutation
 from resolvers.people import PersonQuery
 from resolvers.reference import ReferenceQuery
 from resolvers.system import SystemQuery
-from schema.errors import ErrorCodes
+from schema.errors import ErrorCodes, HubSchema
 from schema.records import RECORD_TYPES
 
 Query = merge_types("Query", (CaseQuery, PersonQuery, ReferenceQuery, SystemQuery))
@@ -19,6 +19,6 @@ Mutation = merge_types("Mutation", (IngestMutation,))
 
 def build_schema() -> strawberry.Schema:
     """The hub's GraphQL schema."""
-    return strawberry.Schema(
+    return HubSchema(
         query=Query, mutation=Mutation, extensions=[ErrorCodes], types=list(RECORD_TYPES.values())
     )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
+
+import strawberry
 
 from graphql import GraphQLError
 from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
@@ -44,6 +47,20 @@ def coded(error: GraphQLError) -> GraphQLError:
         path=error.path,
         extensions={"code": "INTERNAL_SERVER_ERROR"},
     )
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Errors the caller caused (bad documents, bad input, denials): not worth a traceback."""
+    return error.original_error is None or isinstance(error.original_error, HubError)
+
+
+class HubSchema(strawberry.Schema):
+    """Logs only unexpected errors, once, without the caller's input."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            if not is_expected(error):
+                log.error("unexpected error at %s", error.path, exc_info=error.original_error)
 
 
 class ErrorCodes(SchemaExtension):
