@@ -100,8 +100,8 @@ def print_schema() -> None:
     click.echo(schema_sdl(), nl=False)
 
 
-def run_with_database(work: Callable[[Settings], Any]) -> Any:
-    """Run an async function of the settings with the database connected and models bound."""
+def run_with_database(work: Callable[[Settings, Any], Any]) -> Any:
+    """Run an async function of (settings, database) with the database connected and models bound."""
     import asyncio
 
     from hub.store import service as store_service
@@ -109,8 +109,8 @@ def run_with_database(work: Callable[[Settings], Any]) -> Any:
     settings = get_settings()
 
     async def runner() -> Any:
-        async with store_service.connected(settings=settings):
-            return await work(settings)
+        async with store_service.connected(settings=settings) as database:
+            return await work(settings, database)
 
     return asyncio.run(runner())
 
@@ -121,7 +121,7 @@ def list_agencies() -> None:
     """List agencies: code, kind, region, name — tab-separated, one a line."""
     from hub.agencies import service as agency_service
 
-    async def work(settings: Settings) -> list[Any]:
+    async def work(settings: Settings, database: Any) -> list[Any]:
         return await agency_service.list_all()
 
     for agency in run_with_database(work):
@@ -145,7 +145,7 @@ def recompute(case_no: str | None) -> None:
     """Re-derive case summaries from their records."""
     from hub.cases import service as case_service
 
-    async def work(settings: Settings) -> int:
+    async def work(settings: Settings, database: Any) -> int:
         return await case_service.recompute_all(case_no=case_no)
 
     changed = run_with_database(work)
@@ -171,7 +171,7 @@ def import_(path: Path, agency: str, source_system: str | None, batch_size: int)
         raise BadUserInput(str(exc)) from None
     system = source_system or f"{agency}:{path.stem}"
 
-    async def work(settings: Settings) -> Any:
+    async def work(settings: Settings, database: Any) -> Any:
         with click.progressbar(length=total, label=f"导入 {path.name}", file=sys.stderr) as bar:
             return await import_file(
                 path=path, agency=agency, source_system=system, batch_size=batch_size,
@@ -192,3 +192,38 @@ def import_(path: Path, agency: str, source_system: str | None, batch_size: int)
     )
     if summary.rejected_file:
         click.echo(f"rejected rows and reasons: {summary.rejected_file}")
+
+
+@main.command()
+@click.option("--scale", type=click.IntRange(1, 1_000_000), default=2000, show_default=True, help="How many cases.")
+@click.option("--seed", "seed_value", type=int, default=None, help="Random seed (default: the demo's fixed seed).")
+@click.option("--reset", is_flag=True, help="Drop the database first.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has cases.")
+@reports_errors
+def seed(scale: int, seed_value: int | None, reset: bool, if_empty: bool) -> None:
+    """Load the deterministic demo data set (清河区, a fictitious district)."""
+    from hub.people.crypto import PersonalDataKeys
+    from hub.store import service as store_service
+    from seeds import loader
+    from seeds.generator import DEFAULT_SEED
+
+    async def work(settings: Settings, database: Any) -> Any:
+        if reset:
+            await store_service.reset(database=database)
+        records = loader.expected_records(scale=scale)
+        with click.progressbar(length=records, label=f"载入演示数据 ({scale} 件)", file=sys.stderr) as bar:
+            return await loader.load(
+                keys=PersonalDataKeys(settings.resolved_secret_key()), scale=scale,
+                seed=DEFAULT_SEED if seed_value is None else seed_value, if_empty=if_empty, on_batch=bar.update,
+            )
+
+    summary = run_with_database(work)
+    if summary.skipped:
+        click.echo("the database already has cases; nothing loaded (drop --if-empty, or use --reset)")
+        return
+    counts = {status.value.lower(): n for status, n in summary.counts.items()}
+    click.echo(f"{summary.batches} batches: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    for line in summary.rejections:
+        click.echo(f"rejected {line}", err=True)
+    if summary.rejections:
+        sys.exit(1)

@@ -60,7 +60,7 @@ class CaseTag(StrEnum):
 class CaseParty(BaseModel):
     """A party to the case and their role."""
 
-    person_id: PydanticObjectId
+    person_id: str
     role: PartyRole
     name: str
 
@@ -84,7 +84,7 @@ class Case(Document):
 
     # Derived from records (see hub.cases.derive).
     parties: list[CaseParty] = Field(default_factory=list)
-    party_ids: list[PydanticObjectId] = Field(default_factory=list)
+    party_ids: list[str] = Field(default_factory=list)
     status: CaseStatus = CaseStatus.SCREENED
     risk_level: RiskLevel = RiskLevel.LOW
     tags: list[CaseTag] = Field(default_factory=list)

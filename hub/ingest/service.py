@@ -80,7 +80,7 @@ class _Item:
     data: RecordBase | None = None
     key: tuple[str, str] = ("", "")
     existing: dict[str, Any] | None = None
-    person_ids: list[PydanticObjectId] = field(default_factory=list)
+    person_ids: list[str] = field(default_factory=list)
     region: Region | None = None
 
     def reject(self, path: str, code: str, message: str) -> None:

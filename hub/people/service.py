@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from beanie import PydanticObjectId
-
 from hub.store.service import READ_BATCH_SIZE
 from pymongo import UpdateOne
 
@@ -88,7 +86,7 @@ async def find_by_keys(*, match_keys: Sequence[str]) -> list[Person]:
     return await Person.find({"match_keys": {"$in": list(match_keys)}}).to_list()
 
 
-async def get_many(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Person]:
+async def get_many(*, ids: Sequence[str]) -> dict[str, Person]:
     """Persons by id."""
     if not ids:
         return {}
@@ -102,7 +100,7 @@ async def find_by_name(*, name: str, limit: int = 50) -> list[Person]:
 
 async def resolve(
     *, parties: Sequence[PartyIdentity], seen_at: Sequence[datetime]
-) -> list[PydanticObjectId]:
+) -> list[str]:
     """One Person id per party, creating or upgrading Persons as needed (idempotent)."""
     all_keys = sorted({k for p in parties for k in [*p.keys, p.fallback_key]})
     docs = await Person.get_pymongo_collection().find(
@@ -113,57 +111,52 @@ async def resolve(
         for key in doc["match_keys"]:
             by_key[key] = doc
 
-    creates: dict[str, dict] = {}  # identity_key -> new person document
-    upgrades: dict[object, tuple[PartyIdentity, str]] = {}
-    resolved_key: list[str] = []
+    stored = {doc["_id"] for doc in docs}
+    creates: dict[str, dict] = {}  # _id (the creation key) -> new person document
+    upgrades: dict[str, PartyIdentity] = {}
+    resolved: list[str] = []
     for party, at in zip(parties, seen_at):
         found = _match(party, by_key)
-        if found is not None:
-            if party.strong_key and not found["identity_key"].startswith(("id:", "cc:")):
-                upgrades[found["_id"]] = (party, party.strong_key)
-                found["identity_key"] = party.strong_key
-                by_key[party.strong_key] = found
-            resolved_key.append(found["identity_key"])
-            continue
-        identity_key = party.strong_key or party.name_phone_key or party.fallback_key
-        doc = creates.get(identity_key)
-        if doc is None:
-            doc = {
-                "kind": party.kind.value, "name": party.name, "identity_key": identity_key,
-                "match_keys": party.keys if identity_key in party.keys else [identity_key],
-                "verified": party.strong_key is not None, "first_seen_at": at,
-                **party.fields,
+        if found is None:
+            key = party.strong_key or party.name_phone_key or party.fallback_key
+            found = {
+                "_id": key, "kind": party.kind.value, "name": party.name, "identity_key": key,
+                "match_keys": party.keys if key in party.keys else [key],
+                "verified": party.strong_key is not None, "first_seen_at": at, **party.fields,
             }
-            creates[identity_key] = doc
-            for key in doc["match_keys"]:
-                by_key[key] = doc
-        doc["first_seen_at"] = min(doc["first_seen_at"], at)
-        resolved_key.append(identity_key)
+            creates[key] = found
+            for match_key in found["match_keys"]:
+                by_key[match_key] = found
+        elif party.strong_key and not found["identity_key"].startswith(("id:", "cc:")):
+            # Known so far by name and phone only: the ID number now arriving verifies them.
+            found.update(identity_key=party.strong_key, verified=True, **party.fields)
+            found["match_keys"] = [*found["match_keys"], party.strong_key]
+            by_key[party.strong_key] = found
+            if found["_id"] in stored:
+                upgrades[found["_id"]] = party
+        if found["_id"] in creates:
+            found["first_seen_at"] = min(found["first_seen_at"], at)
+        resolved.append(found["_id"])
 
     ops: list[UpdateOne] = [
         UpdateOne(
-            {"identity_key": key},
-            {"$setOnInsert": {k: v for k, v in doc.items() if k != "first_seen_at"},
+            {"_id": key},
+            {"$setOnInsert": {k: v for k, v in doc.items() if k not in ("_id", "first_seen_at")},
              "$min": {"first_seen_at": doc["first_seen_at"]}},
             upsert=True,
         )
         for key, doc in creates.items()
     ]
-    for person_id, (party, strong) in upgrades.items():
+    for person_id, party in upgrades.items():
         ops.append(UpdateOne(
             {"_id": person_id},
-            {"$set": {"identity_key": strong, "verified": True, **party.fields},
-             "$addToSet": {"match_keys": strong}},
+            {"$set": {"identity_key": party.strong_key, "verified": True, **party.fields},
+             "$addToSet": {"match_keys": party.strong_key}},
         ))
     if ops:
         await Person.get_pymongo_collection().bulk_write(ops, ordered=False)
 
-    ids = {doc["identity_key"]: doc["_id"] for doc in docs}
-    missing = [k for k in set(resolved_key) if k not in ids]
-    if missing:
-        async for doc in Person.get_pymongo_collection().find({"identity_key": {"$in": missing}}, {"identity_key": 1}):
-            ids[doc["identity_key"]] = doc["_id"]
-    return [PydanticObjectId(ids[k]) for k in resolved_key]
+    return resolved
 
 
 def _match(party: PartyIdentity, by_key: dict[str, dict]) -> dict | None:

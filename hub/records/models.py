@@ -15,7 +15,7 @@ from hub.records.enums import Channel, PartyRole, RecordKind, Visibility
 class RecordParty(BaseModel):
     """A person named by a record, with their role in it."""
 
-    person_id: PydanticObjectId
+    person_id: str
     role: PartyRole
     name: str
 

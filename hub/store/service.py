@@ -111,3 +111,10 @@ async def connected(*, settings: Settings) -> AsyncIterator[AsyncDatabase]:
         yield database
     finally:
         await client.close()
+
+
+
+async def reset(*, database: AsyncDatabase) -> None:
+    """Drop the hub's database and bind the models again (indexes recreated)."""
+    await database.client.drop_database(database.name)
+    await init_models(database=database)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import os
+import subprocess
+import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -131,6 +135,24 @@ def test_an_earlier_now_moves_the_whole_history(small: DemoData) -> None:
 
 def test_same_seed_and_scale_give_byte_identical_output(small: DemoData) -> None:
     assert as_json(generate(scale=200)) == as_json(small)
+
+
+def test_output_does_not_depend_on_the_process_hash_seed() -> None:
+    # set and dict iteration order varies with PYTHONHASHSEED; the output must not
+    script = (
+        "import dataclasses, hashlib, json; from seeds.generator import generate; "
+        "print(hashlib.sha256(json.dumps(dataclasses.asdict(generate(scale=150)), ensure_ascii=False)"
+        ".encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for hash_seed in ("1", "2")
+    }
+    expected = hashlib.sha256(as_json(generate(scale=150)).encode()).hexdigest()
+    assert digests == {expected}
 
 
 def test_another_seed_gives_other_data(small: DemoData) -> None:
@@ -319,3 +341,14 @@ def test_some_agencies_record_natural_persons_without_id_numbers(demo: DemoData)
         if p["kind"] == "NATURAL" and "idNumber" not in p
     ]
     assert without
+
+
+def test_distinct_cases_never_share_category_township_and_parties(demo: DemoData) -> None:
+    # ingestion merges a new case into an open one with the same parties, category and township
+    # (within its match window); distinct demo cases must not look like one dispute told twice
+    openings: Counter[tuple[str, str, frozenset[str]]] = Counter()
+    for _, _, record in records(demo):
+        if "case" in record:
+            parties = frozenset(p.get("idNumber") or p.get("creditCode") or p["phone"] for p in record["parties"])
+            openings[(record["case"]["category"], record["case"]["regionCode"][:9], parties)] += 1
+    assert max(openings.values()) == 1

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -70,6 +71,8 @@ func run(host string, port int, dataDir, logFile, logLevel string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+
+	go newIDIndexer(abs, logger).run(ctx, 500*time.Millisecond)
 
 	logger.Warn("localstore listening", slog.String("addr", addr), slog.String("data_dir", abs))
 	return f.Run(ctx)
