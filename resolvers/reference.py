@@ -56,10 +56,10 @@ class ReferenceQuery:
             case = await case_service.get(case_id=object_id(id, "Case"))
             return CaseType.from_model(case) if case else None
         if type_name == "Person":
-            found = await person_service.get_many(ids=[object_id(id, "Person")])
+            found = await person_service.get_many(ids=[raw])
             return PersonType.from_model(next(iter(found.values()))) if found else None
         if type_name == "Record":
-            record = await record_service.get(record_id=object_id(id, "Record"))
+            record = await record_service.get(record_id=raw)
             return record_from_model(record) if record else None
         if type_name == "Mediator":
             found_m = [m for m in await mediator_service.list_all() if m.code == raw]

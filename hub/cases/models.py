@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
@@ -105,6 +106,8 @@ class Case(Document):
     stability_plan_review_date: date | None = None
     pending_handovers: int = 0
     unaccepted_handover_count: int = 0
+    # The derivation-relevant part of every record of the case, in time order (with `_id`).
+    history: list[dict[str, Any]] = Field(default_factory=list)
 
     class Settings:
         name = "cases"

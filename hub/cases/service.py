@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timezone
@@ -10,7 +11,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from hub.store.service import READ_BATCH_SIZE
+from hub.store.service import READ_BATCH_SIZE, find_by_ids
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
@@ -18,6 +19,7 @@ from hub.cases.derive import RECORD_FIELDS, derive
 from hub.cases.models import OPEN_STATUSES, Case, CaseCounter
 from hub.errors import NotFound
 from hub.records.models import Record
+from hub.records.service import to_document
 
 DUPLICATE_KEY = 11000
 
@@ -72,10 +74,30 @@ async def allocate_numbers(*, year: int, count: int) -> list[str]:
     return [f"JF{year}{n:06d}" for n in range(last - count + 1, last + 1)]
 
 
-async def insert_many(*, cases: Sequence[Case]) -> dict[str, PydanticObjectId]:
-    """Insert new cases; a case whose origin record already opened one is not duplicated.
+def case_id_for(origin_source_key: str) -> PydanticObjectId:
+    """A case's `_id`, fixed by the record that opened it, so a replay finds the same case."""
+    return PydanticObjectId(hashlib.sha256(origin_source_key.encode()).digest()[:12])
 
-    Returns origin source key -> case id for every case asked for, new or existing.
+
+async def find_opened(*, origins: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Cases already opened by these origin records (a replay after a crash), by origin."""
+    docs = await find_by_ids(Case.get_pymongo_collection(), [case_id_for(o) for o in origins],
+                             {"case_no": 1, "origin_source_key": 1})
+    return {d["origin_source_key"]: d for d in docs}
+
+
+async def find_numbers(*, case_nos: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Cases by number (only `_id` and `case_no`)."""
+    wanted = sorted(set(case_nos))
+    if not wanted:
+        return {}
+    return {d["case_no"]: d for d in await find_raw(query={"case_no": {"$in": wanted}}, fields=("case_no",))}
+
+
+async def insert_many(*, cases: Sequence[Case]) -> dict[str, dict[str, Any]]:
+    """Insert new cases; one whose origin record already opened it is not duplicated.
+
+    Returns origin source key -> {_id, case_no} for every case asked for, new or existing.
     """
     if cases:
         try:
@@ -83,29 +105,57 @@ async def insert_many(*, cases: Sequence[Case]) -> dict[str, PydanticObjectId]:
         except BulkWriteError as exc:
             if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
                 raise
-    keys = [c.origin_source_key for c in cases]
-    docs = await find_raw(query={"origin_source_key": {"$in": keys}}, fields=("origin_source_key",))
-    return {d["origin_source_key"]: d["_id"] for d in docs}
+    return await find_opened(origins=[c.origin_source_key for c in cases])
+
+
+def _history_entry(record: dict[str, Any]) -> dict[str, Any]:
+    """The part of a stored record that derivation reads, kept on its case."""
+    return {k: record.get(k) for k in ("_id", *RECORD_FIELDS)}
+
+
+def _rederive(case: dict[str, Any], history: Iterable[dict[str, Any]]) -> UpdateOne | None:
+    """The update that brings a case's history and derived fields up to date, if any is due."""
+    ordered = sorted(history, key=lambda h: (h["occurred_at"], h["_id"]))
+    derived = derive(case=case, records=ordered)
+    changes = {k: _plain(v) for k, v in derived.items() if _plain(v) != case.get(k)}
+    if not changes and ordered == case.get("history"):
+        return None
+    return UpdateOne({"_id": case["_id"]}, {"$set": {**changes, "history": ordered}, "$inc": {"revision": 1}})
+
+
+async def apply_records(*, records: Sequence[Record]) -> int:
+    """Fold freshly written records into their cases and re-derive them; returns cases changed.
+
+    Each case keeps the derivation-relevant part of its records (`history`), so this reads only
+    the affected cases, by `_id`, and never the records collection.
+    """
+    entries: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for record in records:
+        entries[record.case_id].append(_history_entry(to_document(record)))
+    ops = []
+    for case in await find_by_ids(Case.get_pymongo_collection(), list(entries)):
+        history = {h["_id"]: h for h in case.get("history") or []}
+        history.update((e["_id"], e) for e in entries[case["_id"]])
+        if (op := _rederive(case, history.values())) is not None:
+            ops.append(op)
+    if ops:
+        await Case.get_pymongo_collection().bulk_write(ops, ordered=False)
+    return len(ops)
 
 
 async def recompute(*, case_ids: Iterable[PydanticObjectId]) -> int:
-    """Re-derive the summaries of these cases from their records; returns how many changed."""
+    """Rebuild these cases' histories from the records collection and re-derive them."""
     ids = list(set(case_ids))
     if not ids:
         return 0
-    cases = await find_raw(query={"_id": {"$in": ids}})
     by_case: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     cursor = Record.get_pymongo_collection().find(
-        {"case_id": {"$in": ids}}, {f: 1 for f in ("case_id", *RECORD_FIELDS)}
+        {"case_id": {"$in": ids}}, {f: 1 for f in ("case_id", *RECORD_FIELDS)}, batch_size=READ_BATCH_SIZE
     )
     async for rec in cursor:
-        by_case[rec["case_id"]].append(rec)
-    ops = []
-    for case in cases:
-        derived = derive(case=case, records=by_case.get(case["_id"], []))
-        changes = {k: _plain(v) for k, v in derived.items() if _plain(v) != case.get(k)}
-        if changes:
-            ops.append(UpdateOne({"_id": case["_id"]}, {"$set": changes, "$inc": {"revision": 1}}))
+        by_case[rec["case_id"]].append(_history_entry(rec))
+    ops = [op for case in await find_raw(query={"_id": {"$in": ids}})
+           if (op := _rederive(case, by_case.get(case["_id"], []))) is not None]
     if ops:
         await Case.get_pymongo_collection().bulk_write(ops, ordered=False)
     return len(ops)

@@ -41,6 +41,7 @@ def _nfkc(value: Any) -> Any:
 Code = Annotated[str, BeforeValidator(_nfkc), StringConstraints(min_length=1, max_length=120)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+SystemName = Annotated[str, BeforeValidator(_nfkc), StringConstraints(min_length=1, max_length=120, pattern=r"^[^|]+$")]
 
 
 class WireModel(BaseModel):
@@ -108,7 +109,7 @@ class CaseIn(WireModel):
 class SourceRefIn(WireModel):
     """Another record, by its source key; its case is this record's case."""
 
-    source_system: Code | None = Field(default=None, alias="sourceSystem", description="default: this batch's")
+    source_system: SystemName | None = Field(default=None, alias="sourceSystem", description="default: this batch's")
     source_id: Code = Field(alias="sourceId")
 
 
@@ -163,7 +164,7 @@ RECORD_ADAPTER: TypeAdapter[Any] = TypeAdapter(RecordIn)
 class IngestBatch(WireModel):
     """One batch: records from one agency's system, written in that agency's name."""
 
-    source_system: Code = Field(alias="sourceSystem", description="the sending system, e.g. PMC-LEDGER")
+    source_system: SystemName = Field(alias="sourceSystem", description="the sending system, e.g. PMC-LEDGER (no '|')")
     agency: Code = Field(description="code of the agency the records are written in the name of")
     records: list[RecordIn] = Field(max_length=MAX_BATCH_SIZE)  # type: ignore[valid-type]
 

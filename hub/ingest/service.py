@@ -19,11 +19,11 @@ from hub.agencies import service as agency_service
 from hub.cases import service as case_service
 from hub.cases.models import Case
 from hub.errors import BadUserInput
-from hub.ingest.models import MAX_BATCH_SIZE, RECORD_ADAPTER, Code, RecordBase
+from hub.ingest.models import MAX_BATCH_SIZE, RECORD_ADAPTER, Code, RecordBase, SystemName
 from hub.people import service as person_service
 from hub.people.crypto import PersonalDataKeys
 from hub.records import service as record_service
-from hub.records.models import RECORD_CLASSES, RecordParty, SourceRef
+from hub.records.models import RECORD_CLASSES, RecordParty, SourceRef, record_key
 from hub.regions import service as region_service
 from hub.regions.models import Region
 
@@ -122,11 +122,11 @@ def _header(batch: Mapping[str, Any]) -> tuple[str, str, list[Any]]:
 
     errors = []
     values = {}
-    for name in ("sourceSystem", "agency"):
+    for name, shape in (("sourceSystem", SystemName), ("agency", Code)):
         try:
-            values[name] = TypeAdapter(Code).validate_python(batch.get(name))
+            values[name] = TypeAdapter(shape).validate_python(batch.get(name))
         except ValidationError:
-            errors.append(f"{name} is required (a non-empty string)")
+            errors.append(f"{name} is required (a non-empty string{', without |' if shape is SystemName else ''})")
     records = batch.get("records")
     if not isinstance(records, list):
         errors.append("records must be a list")
@@ -181,7 +181,7 @@ async def ingest(
             continue
         item.outcome.status = RecordStatus.UPDATED if item.existing else RecordStatus.CREATED
         item.outcome.record_id = record.id
-    await case_service.recompute(case_ids={i.outcome.case_id for i in live if i.outcome.case_id and i.data})
+    await case_service.apply_records(records=[r for i, r in created + replaced if i.key not in duplicates])
     return IngestOutcome(results=[i.outcome for i in items])
 
 
@@ -259,30 +259,19 @@ async def _attach_cases(
     items: list[_Item], *, source_system: str, match_window: timedelta, now: datetime
 ) -> None:
     """Give every record its case: stored, by number, by reference, by matching, or new."""
-    by_no = {
-        c["case_no"]: c
-        for c in await case_service.find_raw(
-            query={"case_no": {"$in": sorted({i.data.case_no for i in items if i.data and i.data.case_no})}},
-            fields=("case_no",),
-        )
-    }
+    by_no = await case_service.find_numbers(case_nos={i.data.case_no for i in items if i.data and i.data.case_no})
     refs = {
         (r.source_system or source_system, r.source_id)
         for i in items if i.data and (r := i.data.case_ref)
     }
     ref_cases = await record_service.find_keys(source_keys=refs)
     in_batch: dict[tuple[str, str], _Item] = {}
-    origins = {f"{i.key[0]}:{i.key[1]}" for i in items if i.data and i.data.case and not i.existing}
-    opened = {
-        c["origin_source_key"]: c
-        for c in await case_service.find_raw(
-            query={"origin_source_key": {"$in": sorted(origins)}}, fields=("origin_source_key", "case_no")
-        )
-    }
-    earliest = min((i.data.occurred_at for i in items if i.data), default=now) - match_window
+    openers = [i for i in items if i.data and i.data.case and not i.existing and not i.data.case_no and not i.data.case_ref]
+    opened = await case_service.find_opened(origins=[f"{i.key[0]}:{i.key[1]}" for i in openers])
+    earliest = min((i.data.occurred_at for i in openers if i.data), default=now) - match_window
     candidates = await case_service.find_open_with_parties(
-        person_ids=[p for i in items for p in i.person_ids], since=earliest
-    )
+        person_ids=[p for i in openers for p in i.person_ids], since=earliest
+    ) if openers else []
     new_cases: dict[str, Case] = {}
 
     for item in items:
@@ -346,6 +335,7 @@ def _new_case(item: _Item, origin: str) -> Case:
     assert item.data is not None and item.data.case is not None and item.region is not None
     spec = item.data.case
     return Case(
+        id=case_service.case_id_for(origin),
         case_no=f"pending:{origin}",
         title=spec.title,
         category=spec.category,
@@ -381,13 +371,9 @@ async def _open_cases(new_cases: dict[str, Case], items: list[_Item]) -> None:
         for year, cases in by_year.items():
             for case, number in zip(cases, await case_service.allocate_numbers(year=year, count=len(cases))):
                 case.case_no = number
-        ids = await case_service.insert_many(cases=list(new_cases.values()))
-        numbers = {
-            c["origin_source_key"]: c["case_no"]
-            for c in await case_service.find_raw(
-                query={"origin_source_key": {"$in": list(ids)}}, fields=("origin_source_key", "case_no")
-            )
-        }
+        opened = await case_service.insert_many(cases=list(new_cases.values()))
+        ids = {origin: c["_id"] for origin, c in opened.items()}
+        numbers = {origin: c["case_no"] for origin, c in opened.items()}
     pending = {f"pending:{origin}": origin for origin in new_cases}
     for item in items:
         origin = pending.get(item.outcome.case_no or "")
@@ -401,7 +387,7 @@ def _build_record(item: _Item, *, source_system: str, agency: Any, now: datetime
     assert data is not None and item.outcome.case_id is not None
     cls = RECORD_CLASSES[data.kind]  # type: ignore[attr-defined]
     return cls(
-        id=item.existing["_id"] if item.existing else PydanticObjectId(),
+        id=record_key(source_system, data.source_id),
         kind=data.kind,  # type: ignore[attr-defined]
         case_id=item.outcome.case_id,
         case_no=item.outcome.case_no,

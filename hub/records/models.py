@@ -27,9 +27,15 @@ class SourceRef(BaseModel):
     source_id: str
 
 
+def record_key(source_system: str, source_id: str) -> str:
+    """A record's `_id`: its source key, so look-ups by source key are `_id` look-ups."""
+    return f"{source_system}|{source_id}"
+
+
 class Record(Document):
     """One fact about a case from one agency; `(source_system, source_id)` is its natural key."""
 
+    id: str | None = None  # type: ignore[assignment]  # record_key(source_system, source_id)
     kind: RecordKind
     case_id: PydanticObjectId
     case_no: str

@@ -8,30 +8,21 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from hub.store.service import READ_BATCH_SIZE
+from hub.store.service import READ_BATCH_SIZE, find_by_ids
 from beanie.odm.utils.encoder import Encoder
 from pymongo import ReplaceOne
 from pymongo.errors import BulkWriteError
 
-from hub.records.models import Record
+from hub.records.models import Record, record_key
 
 DUPLICATE_KEY = 11000
 _KEY_FIELDS = {"source_system": 1, "source_id": 1, "source_revision": 1, "case_id": 1, "case_no": 1}
 
 
 async def find_keys(*, source_keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The key fields of existing records by (source_system, source_id); one query per system."""
-    by_system: dict[str, set[str]] = defaultdict(set)
-    for system, source_id in source_keys:
-        by_system[system].add(source_id)
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for system, ids in by_system.items():
-        cursor = Record.get_pymongo_collection().find(
-            {"source_system": system, "source_id": {"$in": sorted(ids)}}, _KEY_FIELDS
-        )
-        async for doc in cursor:
-            found[(doc["source_system"], doc["source_id"])] = doc
-    return found
+    """The key fields of existing records by (source_system, source_id), by `_id` look-ups."""
+    docs = await find_by_ids(Record.get_pymongo_collection(), [record_key(*k) for k in source_keys], _KEY_FIELDS)
+    return {(doc["source_system"], doc["source_id"]): doc for doc in docs}
 
 
 def to_document(record: Record) -> dict[str, Any]:
@@ -83,6 +74,6 @@ async def list_for_persons(*, person_ids: Sequence[PydanticObjectId]) -> list[Re
     return await Record.find(query, with_children=True, batch_size=READ_BATCH_SIZE).sort("occurred_at", "_id").to_list()
 
 
-async def get(*, record_id: PydanticObjectId) -> Record | None:
+async def get(*, record_id: str) -> Record | None:
     """One record by id, typed by its kind."""
     return await Record.find_one({"_id": record_id}, with_children=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +19,29 @@ from hub.store import local
 # Reads that gather a response's rows ask for them in one batch, not the driver's default 101,
 # so a page costs one round trip per level however many rows it holds.
 READ_BATCH_SIZE = 10_000
+
+
+# Point look-ups run this many at a time.
+POINT_LOOKUP_CONCURRENCY = 32
+
+
+async def find_by_ids(
+    collection: Any, ids: Iterable[Any], projection: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Documents by `_id`, as concurrent point look-ups.
+
+    `{_id: value}` is the one filter the local store (FerretDB's SQLite backend) answers from an
+    index; `$in` and every other filter scan the whole collection there. Point look-ups are
+    index searches on MongoDB too, so write paths that must stay fast as data grows use this.
+    """
+    gate = asyncio.Semaphore(POINT_LOOKUP_CONCURRENCY)
+
+    async def one(doc_id: Any) -> dict[str, Any] | None:
+        async with gate:
+            return await collection.find_one({"_id": doc_id}, projection)
+
+    found = await asyncio.gather(*(one(i) for i in dict.fromkeys(ids)))
+    return [doc for doc in found if doc is not None]
 
 
 @dataclass(frozen=True)
