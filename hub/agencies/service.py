@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pymongo import ReplaceOne
 
 from hub.agencies.models import Agency, AgencyKind
+from hub.store.service import bulk_write
 
 
 async def get_by_code(*, code: str) -> Agency | None:
@@ -39,5 +40,5 @@ async def upsert_many(*, agencies: Iterable[Agency]) -> int:
         for a in agencies
     ]
     if ops:
-        await Agency.get_pymongo_collection().bulk_write(ops, ordered=False)
+        await bulk_write(Agency.get_pymongo_collection(), ops)
     return len(ops)

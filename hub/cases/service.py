@@ -11,7 +11,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from hub.store.service import READ_BATCH_SIZE, find_by_ids
+from hub.store.service import bulk_write, READ_BATCH_SIZE, find_by_ids
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
@@ -50,18 +50,16 @@ async def find_raw(*, query: dict[str, Any], fields: Iterable[str] | None = None
     return await Case.get_pymongo_collection().find(query, projection).to_list()
 
 
-async def find_open_with_parties(*, person_ids: Sequence[PydanticObjectId], since: datetime) -> list[dict[str, Any]]:
+async def find_open_with_parties(*, person_ids: Sequence[str], since: datetime) -> list[dict[str, Any]]:
     """Open cases opened since `since` that name any of the persons (candidates for matching)."""
-    if not person_ids:
-        return []
-    return await find_raw(
-        query={
-            "party_ids": {"$in": list(set(person_ids))},
-            "status": {"$in": [s.value for s in OPEN_STATUSES]},
-            "opened_at": {"$gte": since},
-        },
-        fields=("case_no", "category", "township_code", "opened_at", "party_ids"),
-    )
+    from hub.people import service as person_service
+
+    linked = await person_service.case_ids_of(person_ids=sorted(set(person_ids)))
+    case_ids = sorted({c for ids in linked.values() for c in ids})
+    fields = {f: 1 for f in ("case_no", "category", "township_code", "opened_at", "party_ids", "status")}
+    docs = await find_by_ids(Case.get_pymongo_collection(), case_ids, fields)
+    open_values = {s.value for s in OPEN_STATUSES}
+    return [d for d in docs if d["status"] in open_values and d["opened_at"] >= since]
 
 
 async def allocate_numbers(*, year: int, count: int) -> list[str]:
@@ -139,7 +137,10 @@ async def apply_records(*, records: Sequence[Record]) -> int:
         if (op := _rederive(case, history.values())) is not None:
             ops.append(op)
     if ops:
-        await Case.get_pymongo_collection().bulk_write(ops, ordered=False)
+        await bulk_write(Case.get_pymongo_collection(), ops)
+    from hub.people import service as person_service
+
+    await person_service.link_cases(pairs=[(p.person_id, r.case_id) for r in records for p in r.parties])
     return len(ops)
 
 
@@ -157,7 +158,7 @@ async def recompute(*, case_ids: Iterable[PydanticObjectId]) -> int:
     ops = [op for case in await find_raw(query={"_id": {"$in": ids}})
            if (op := _rederive(case, by_case.get(case["_id"], []))) is not None]
     if ops:
-        await Case.get_pymongo_collection().bulk_write(ops, ordered=False)
+        await bulk_write(Case.get_pymongo_collection(), ops)
     return len(ops)
 
 

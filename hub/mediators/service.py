@@ -8,6 +8,7 @@ from typing import Any
 from pymongo import ReplaceOne
 
 from hub.mediators.models import Mediator
+from hub.store.service import bulk_write
 
 
 async def list_all(
@@ -28,5 +29,5 @@ async def upsert_many(*, mediators: Iterable[Mediator]) -> int:
     """Create or replace mediators by code (idempotent)."""
     ops = [ReplaceOne({"code": m.code}, m.model_dump(exclude={"id", "revision_id"}), upsert=True) for m in mediators]
     if ops:
-        await Mediator.get_pymongo_collection().bulk_write(ops, ordered=False)
+        await bulk_write(Mediator.get_pymongo_collection(), ops)
     return len(ops)

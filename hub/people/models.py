@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from beanie import Document
+from beanie import Document, PydanticObjectId
+from pydantic import Field
 from pymongo import ASCENDING, IndexModel
 
 from hub.records.enums import PartyKind
@@ -34,6 +35,7 @@ class Person(Document):
     address_encrypted: str | None = None
     region_code: str | None = None
     first_seen_at: datetime
+    case_ids: list[PydanticObjectId] = Field(default_factory=list)
 
     class Settings:
         name = "people"
@@ -42,3 +44,13 @@ class Person(Document):
             IndexModel([("match_keys", ASCENDING)]),
             IndexModel([("name", ASCENDING)]),
         ]
+
+
+class PersonKey(Document):
+    """One match key of a Person, by `_id`: the local store looks these up from an index."""
+
+    id: str | None = None  # type: ignore[assignment]  # the match key
+    person_id: str
+
+    class Settings:
+        name = "person_keys"

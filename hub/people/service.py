@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hub.store.service import READ_BATCH_SIZE
+from hub.store.service import bulk_write, READ_BATCH_SIZE
+from beanie import PydanticObjectId
 from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from hub.people import identity
 from hub.people.crypto import PersonalDataKeys
-from hub.people.models import Person
+from hub.people.models import Person, PersonKey
+from hub.store.service import find_by_ids
 from hub.records.enums import PartyKind
 
 
@@ -79,11 +82,30 @@ def lookup_keys(
     return found
 
 
+async def _person_ids_by_key(match_keys: Sequence[str]) -> dict[str, str]:
+    """match key -> person id, for the keys that are known."""
+    docs = await find_by_ids(PersonKey.get_pymongo_collection(), match_keys)
+    return {d["_id"]: d["person_id"] for d in docs}
+
+
 async def find_by_keys(*, match_keys: Sequence[str]) -> list[Person]:
     """Persons any of whose match keys is among match_keys."""
-    if not match_keys:
-        return []
-    return await Person.find({"match_keys": {"$in": list(match_keys)}}).to_list()
+    ids = sorted(set((await _person_ids_by_key(match_keys)).values()))
+    return [Person.model_validate(d) for d in await find_by_ids(Person.get_pymongo_collection(), ids)]
+
+
+async def link_cases(*, pairs: Sequence[tuple[str, PydanticObjectId]]) -> None:
+    """Note on each person the cases they are party to (for matching new records to cases)."""
+    ops = [UpdateOne({"_id": person_id}, {"$addToSet": {"case_ids": case_id}})
+           for person_id, case_id in dict.fromkeys(pairs)]
+    if ops:
+        await bulk_write(Person.get_pymongo_collection(), ops)
+
+
+async def case_ids_of(*, person_ids: Sequence[str]) -> dict[str, list[PydanticObjectId]]:
+    """The cases each person is party to."""
+    docs = await find_by_ids(Person.get_pymongo_collection(), person_ids, {"case_ids": 1})
+    return {d["_id"]: d.get("case_ids") or [] for d in docs}
 
 
 async def get_many(*, ids: Sequence[str]) -> dict[str, Person]:
@@ -103,9 +125,10 @@ async def resolve(
 ) -> list[str]:
     """One Person id per party, creating or upgrading Persons as needed (idempotent)."""
     all_keys = sorted({k for p in parties for k in [*p.keys, p.fallback_key]})
-    docs = await Person.get_pymongo_collection().find(
-        {"match_keys": {"$in": all_keys}}, {"identity_key": 1, "match_keys": 1}
-    ).to_list()
+    known = await _person_ids_by_key(all_keys)
+    docs = await find_by_ids(
+        Person.get_pymongo_collection(), sorted(set(known.values())), {"identity_key": 1, "match_keys": 1}
+    )
     by_key: dict[str, dict] = {}
     for doc in docs:
         for key in doc["match_keys"]:
@@ -154,9 +177,24 @@ async def resolve(
              "$addToSet": {"match_keys": party.strong_key}},
         ))
     if ops:
-        await Person.get_pymongo_collection().bulk_write(ops, ordered=False)
-
+        await bulk_write(Person.get_pymongo_collection(), ops)
+    new_keys = [(k, doc["_id"]) for doc in creates.values() for k in doc["match_keys"]]
+    new_keys += [(party.strong_key, person_id) for person_id, party in upgrades.items()]
+    await _add_keys([(k, pid) for k, pid in new_keys if k and known.get(k) != pid])
     return resolved
+
+
+async def _add_keys(pairs: Sequence[tuple[str, str]]) -> None:
+    """Record match keys; a key written concurrently by another batch is left as it is."""
+    if not pairs:
+        return
+    try:
+        await PersonKey.get_pymongo_collection().insert_many(
+            [{"_id": key, "person_id": pid} for key, pid in dict(pairs).items()], ordered=False
+        )
+    except BulkWriteError as exc:
+        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+            raise
 
 
 def _match(party: PartyIdentity, by_key: dict[str, dict]) -> dict | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from beanie import PydanticObjectId
 
-from hub.store.service import READ_BATCH_SIZE, find_by_ids
+from hub.store.service import bulk_write, READ_BATCH_SIZE, find_by_ids
 from beanie.odm.utils.encoder import Encoder
 from pymongo import ReplaceOne
 from pymongo.errors import BulkWriteError
@@ -51,7 +51,7 @@ async def write(*, created: Sequence[Record], replaced: Sequence[Record]) -> set
             ReplaceOne({"source_system": r.source_system, "source_id": r.source_id}, to_document(r))
             for r in replaced
         ]
-        await collection.bulk_write(ops, ordered=False)
+        await bulk_write(collection, ops)
     return duplicates
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pymongo import ReplaceOne
 
 from hub.regions.models import Region, RegionLevel
+from hub.store.service import bulk_write
 
 
 async def get_many_by_code(*, codes: Iterable[str]) -> dict[str, Region]:
@@ -38,5 +39,5 @@ async def upsert_many(*, regions: Iterable[Region]) -> int:
     """Create or replace regions by code (idempotent); returns how many were written."""
     ops = [ReplaceOne({"code": r.code}, r.model_dump(exclude={"id", "revision_id"}), upsert=True) for r in regions]
     if ops:
-        await Region.get_pymongo_collection().bulk_write(ops, ordered=False)
+        await bulk_write(Region.get_pymongo_collection(), ops)
     return len(ops)

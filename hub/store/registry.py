@@ -7,7 +7,7 @@ from hub.audit.models import AuditEntry
 from hub.cases.models import Case, CaseCounter
 from hub.mediators.models import Mediator
 from hub.meetings.models import JointMeeting
-from hub.people.models import Person
+from hub.people.models import Person, PersonKey
 from hub.records.models import RECORD_CLASSES, Record
 from hub.regions.models import Region
 
@@ -15,6 +15,7 @@ DOCUMENT_MODELS: list[type] = [
     Region,
     Agency,
     Person,
+    PersonKey,
     Case,
     CaseCounter,
     Record,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +19,18 @@ from hub.store import local
 # Reads that gather a response's rows ask for them in one batch, not the driver's default 101,
 # so a page costs one round trip per level however many rows it holds.
 READ_BATCH_SIZE = 10_000
+
+
+# FerretDB v1.24 (SQLite) keeps one pooled connection busy for every statement of an update
+# command until the command ends; a command of 100 statements exhausts its pool of 100 and
+# waits forever. Writes go in commands well below that.
+WRITE_CHUNK = 50
+
+
+async def bulk_write(collection: Any, ops: Sequence[Any]) -> None:
+    """Unordered bulk write, sent in commands of at most WRITE_CHUNK statements."""
+    for start in range(0, len(ops), WRITE_CHUNK):
+        await collection.bulk_write(list(ops[start : start + WRITE_CHUNK]), ordered=False)
 
 
 # Point look-ups run this many at a time.
