@@ -10,7 +10,6 @@ from strawberry.dataloader import DataLoader
 from hub.agencies import service as agency_service
 from hub.cases import service as case_service
 from hub.people import service as person_service
-from hub.records import service as record_service
 from hub.regions import service as region_service
 from schema.cases import CaseType
 from schema.people import PersonType
@@ -38,9 +37,4 @@ class Loaders:
         self.region_by_code = _loader(lambda ks: region_service.get_many_by_code(codes=ks), RegionType.from_model)
         self.person_by_id = _loader(lambda ks: person_service.get_many(ids=ks), PersonType.from_model)
         self.case_by_id = _loader(lambda ks: case_service.get_many(ids=ks), CaseType.from_model)
-        self.records_by_case = DataLoader(load_fn=self._records_by_case)
 
-    @staticmethod
-    async def _records_by_case(case_ids: Sequence[Any]) -> list[list[Any]]:
-        grouped = await record_service.list_for_cases(case_ids=list(case_ids))
-        return [grouped.get(case_id, []) for case_id in case_ids]

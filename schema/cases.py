@@ -64,6 +64,7 @@ class CaseType(Node):
     revision: int = strawberry.field(description="Bumped whenever its derived summary changes.")
     parties: list[PartyType] = strawberry.field(description="Parties with their roles.")
     model: strawberry.Private[Case]
+    parsed: strawberry.Private[list[Any] | None] = None
 
     @strawberry.field(description="Where the dispute is.")
     async def region(self, info: Info) -> RegionType | None:
@@ -113,8 +114,9 @@ class CaseType(Node):
         return [record_from_model(r) for r in await self._records(info, _Kind.PETITION)]  # type: ignore[misc]
 
     async def _records(self, info: Info, kind: _Kind | None = None) -> list[Any]:
-        records = await info.context.loaders.records_by_case.load(self.model.id)
-        return [r for r in records if kind is None or r.kind is kind]
+        if self.parsed is None:
+            self.parsed = self.model.timeline()
+        return [r for r in self.parsed if kind is None or r.kind is kind]
 
     @classmethod
     def from_model(cls, case: Case) -> "CaseType":

@@ -10,7 +10,8 @@ from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from hub.records.enums import Channel, ClosureOutcome, PartyRole, ReferralTarget, RiskLevel
+from hub.records.enums import Channel, ClosureOutcome, PartyRole, RecordKind, ReferralTarget, RiskLevel
+from hub.records.models import RECORD_CLASSES, Record
 
 
 class Category(StrEnum):
@@ -106,8 +107,12 @@ class Case(Document):
     stability_plan_review_date: date | None = None
     pending_handovers: int = 0
     unaccepted_handover_count: int = 0
-    # The derivation-relevant part of every record of the case, in time order (with `_id`).
+    # Every record of the case as stored, in time order: the timeline is read from here.
     history: list[dict[str, Any]] = Field(default_factory=list)
+
+    def timeline(self) -> list[Record]:
+        """The case's records in time order, typed by kind, from the history it carries."""
+        return [RECORD_CLASSES[RecordKind(doc["kind"])].model_validate(doc) for doc in self.history]
 
     class Settings:
         name = "cases"
@@ -122,6 +127,16 @@ class Case(Document):
             IndexModel([("agencies", ASCENDING), ("last_activity_at", DESCENDING)]),
             IndexModel([("last_activity_at", DESCENDING)]),
         ]
+
+
+class CaseNumber(Document):
+    """Case number -> case, by `_id` (the local store indexes nothing else for look-ups)."""
+
+    id: str | None = None  # type: ignore[assignment]  # the case number
+    case_id: PydanticObjectId
+
+    class Settings:
+        name = "case_numbers"
 
 
 class CaseCounter(Document):

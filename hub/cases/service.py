@@ -15,9 +15,11 @@ from hub.store.service import bulk_write, READ_BATCH_SIZE, find_by_ids
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
-from hub.cases.derive import RECORD_FIELDS, derive
-from hub.cases.models import OPEN_STATUSES, Case, CaseCounter
+from hub.cases.derive import derive
+from hub.cases.models import OPEN_STATUSES, Case, CaseCounter, CaseNumber
 from hub.errors import NotFound
+from beanie.odm.utils.dump import get_dict
+
 from hub.records.models import Record
 from hub.records.service import to_document
 
@@ -31,17 +33,18 @@ async def get(*, case_id: PydanticObjectId) -> Case | None:
 
 async def get_by_case_no_or_raise(*, case_no: str) -> Case:
     """One case by number; NOT_FOUND when there is none."""
-    case = await Case.find_one({"case_no": case_no})
+    number = await CaseNumber.get_pymongo_collection().find_one({"_id": case_no})
+    case = await Case.get(number["case_id"]) if number else None
     if case is None:
         raise NotFound(f"no case numbered {case_no!r}")
     return case
 
 
+
 async def get_many(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Case]:
-    """Cases by id."""
-    if not ids:
-        return {}
-    return {c.id: c for c in await Case.find({"_id": {"$in": list(set(ids))}}, batch_size=READ_BATCH_SIZE).to_list()}  # type: ignore[misc]
+    """Cases by id (point look-ups)."""
+    docs = await find_by_ids(Case.get_pymongo_collection(), ids)
+    return {d["_id"]: Case.model_validate(d) for d in docs}
 
 
 async def find_raw(*, query: dict[str, Any], fields: Iterable[str] | None = None) -> list[dict[str, Any]]:
@@ -85,11 +88,9 @@ async def find_opened(*, origins: Sequence[str]) -> dict[str, dict[str, Any]]:
 
 
 async def find_numbers(*, case_nos: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Cases by number (only `_id` and `case_no`)."""
-    wanted = sorted(set(case_nos))
-    if not wanted:
-        return {}
-    return {d["case_no"]: d for d in await find_raw(query={"case_no": {"$in": wanted}}, fields=("case_no",))}
+    """Cases by number: case number -> {_id, case_no}."""
+    docs = await find_by_ids(CaseNumber.get_pymongo_collection(), sorted(set(case_nos)))
+    return {d["_id"]: {"_id": d["case_id"], "case_no": d["_id"]} for d in docs}
 
 
 async def insert_many(*, cases: Sequence[Case]) -> dict[str, dict[str, Any]]:
@@ -97,18 +98,22 @@ async def insert_many(*, cases: Sequence[Case]) -> dict[str, dict[str, Any]]:
 
     Returns origin source key -> {_id, case_no} for every case asked for, new or existing.
     """
-    if cases:
-        try:
-            await Case.insert_many(list(cases), ordered=False)
-        except BulkWriteError as exc:
-            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-                raise
+    for documents, collection in (
+        ([get_dict(c, to_db=True) for c in cases], Case.get_pymongo_collection()),
+        ([{"_id": c.case_no, "case_id": c.id} for c in cases], CaseNumber.get_pymongo_collection()),
+    ):
+        if documents:
+            try:
+                await collection.insert_many(documents, ordered=False)
+            except BulkWriteError as exc:
+                if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                    raise
     return await find_opened(origins=[c.origin_source_key for c in cases])
 
 
 def _history_entry(record: dict[str, Any]) -> dict[str, Any]:
-    """The part of a stored record that derivation reads, kept on its case."""
-    return {k: record.get(k) for k in ("_id", *RECORD_FIELDS)}
+    """A stored record as its case keeps it (the case's timeline is read from here)."""
+    return dict(record)
 
 
 def _rederive(case: dict[str, Any], history: Iterable[dict[str, Any]]) -> UpdateOne | None:
@@ -150,9 +155,7 @@ async def recompute(*, case_ids: Iterable[PydanticObjectId]) -> int:
     if not ids:
         return 0
     by_case: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    cursor = Record.get_pymongo_collection().find(
-        {"case_id": {"$in": ids}}, {f: 1 for f in ("case_id", *RECORD_FIELDS)}, batch_size=READ_BATCH_SIZE
-    )
+    cursor = Record.get_pymongo_collection().find({"case_id": {"$in": ids}}, batch_size=READ_BATCH_SIZE)
     async for rec in cursor:
         by_case[rec["case_id"]].append(_history_entry(rec))
     ops = [op for case in await find_raw(query={"_id": {"$in": ids}})

@@ -12,7 +12,6 @@ from hub.ingest.models import PartyIn
 from hub.people import service as person_service
 from hub.people.crypto import PersonalDataKeys
 from hub.people.models import Person
-from hub.records import service as record_service
 from hub.records.enums import Channel, PartyRole, RecordKind
 from hub.records.models import Record
 
@@ -97,7 +96,11 @@ async def lookup(
     persons = await person_service.find_by_keys(match_keys=match_keys)
     if not persons:
         return Dossier()
-    records = await record_service.list_for_persons(person_ids=[p.id for p in persons])  # type: ignore[misc]
-    cases = await case_service.get_many(ids=[r.case_id for r in records])
+    person_ids = {p.id for p in persons}
+    cases = await case_service.get_many(ids=[c for p in persons for c in p.case_ids])
     ordered = sorted(cases.values(), key=lambda c: c.opened_at)
+    records = sorted(
+        (r for case in ordered for r in case.timeline() if any(p.person_id in person_ids for p in r.parties)),
+        key=lambda r: (r.occurred_at, r.id),
+    )
     return Dossier(persons=persons, cases=ordered, records=records)

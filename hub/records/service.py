@@ -55,25 +55,6 @@ async def write(*, created: Sequence[Record], replaced: Sequence[Record]) -> set
     return duplicates
 
 
-async def list_for_cases(
-    *, case_ids: Sequence[PydanticObjectId], kinds: Sequence[str] | None = None
-) -> dict[PydanticObjectId, list[Record]]:
-    """Every record of these cases in time order, grouped by case (one query)."""
-    query: dict[str, Any] = {"case_id": {"$in": list(set(case_ids))}}
-    if kinds:
-        query["kind"] = {"$in": list(kinds)}
-    grouped: dict[PydanticObjectId, list[Record]] = defaultdict(list)
-    for record in await Record.find(query, with_children=True, batch_size=READ_BATCH_SIZE).sort("occurred_at", "_id").to_list():
-        grouped[record.case_id].append(record)
-    return grouped
-
-
-async def list_for_persons(*, person_ids: Sequence[PydanticObjectId]) -> list[Record]:
-    """Every record naming any of these persons, in time order."""
-    query = {"parties.person_id": {"$in": list(set(person_ids))}}
-    return await Record.find(query, with_children=True, batch_size=READ_BATCH_SIZE).sort("occurred_at", "_id").to_list()
-
-
 async def get(*, record_id: str) -> Record | None:
     """One record by id, typed by its kind."""
     return await Record.find_one({"_id": record_id}, with_children=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hub.agencies.models import Agency
 from hub.audit.models import AuditEntry
-from hub.cases.models import Case, CaseCounter
+from hub.cases.models import Case, CaseCounter, CaseNumber
 from hub.mediators.models import Mediator
 from hub.meetings.models import JointMeeting
 from hub.people.models import Person, PersonKey
@@ -18,6 +18,7 @@ DOCUMENT_MODELS: list[type] = [
     PersonKey,
     Case,
     CaseCounter,
+    CaseNumber,
     Record,
     *RECORD_CLASSES.values(),
     Mediator,
