@@ -79,7 +79,7 @@ class HubGraphQL(GraphQL):
 
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-_REQUEST_ERROR_STATUS = {"GRAPHQL_VALIDATION_FAILED": 400, "UNAUTHENTICATED": 401}
+_REQUEST_ERROR_STATUS = {"GRAPHQL_VALIDATION_FAILED": 400, "BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401}
 
 
 def request_error_status(response_data: dict[str, Any]) -> int | None:
@@ -87,6 +87,8 @@ def request_error_status(response_data: dict[str, Any]) -> int | None:
     if response_data.get("data") is not None:
         return None
     for error in response_data.get("errors") or []:
+        if error.get("path"):
+            return None  # a field error: the request itself was fine, data is null by propagation
         status = _REQUEST_ERROR_STATUS.get((error.get("extensions") or {}).get("code"))
         if status:
             return status

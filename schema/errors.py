@@ -30,15 +30,16 @@ def coded(error: GraphQLError) -> GraphQLError:
             original_error=original,
             extensions={**original.extensions, "code": original.code},
         )
-    if original is None:
-        # Syntax and validation errors: the caller's document is at fault.
+    if original is None or error.path is None:
+        # Before execution (syntax, validation, variable values): the caller's request is at fault.
+        code = "BAD_USER_INPUT" if error.message.startswith("Variable ") else "GRAPHQL_VALIDATION_FAILED"
         return GraphQLError(
             error.message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"},
+            extensions={**(error.extensions or {}), "code": code},
         )
     log.error("unexpected error at %s: %s", error.path, type(original).__name__, exc_info=original)
     return GraphQLError(
@@ -51,7 +52,7 @@ def coded(error: GraphQLError) -> GraphQLError:
 
 def is_expected(error: GraphQLError) -> bool:
     """Errors the caller caused (bad documents, bad input, denials): not worth a traceback."""
-    return error.original_error is None or isinstance(error.original_error, HubError)
+    return error.path is None or error.original_error is None or isinstance(error.original_error, HubError)
 
 
 class HubSchema(strawberry.Schema):

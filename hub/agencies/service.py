@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pymongo import ReplaceOne
 
 from hub.agencies.models import Agency, AgencyKind
-from hub.store.service import bulk_write
+from hub.store.service import replace_by_key
 
 
 async def get_by_code(*, code: str) -> Agency | None:
@@ -35,10 +34,4 @@ async def list_all(*, kind: AgencyKind | None = None, region_code: str | None = 
 
 async def upsert_many(*, agencies: Iterable[Agency]) -> int:
     """Create or replace agencies by code (idempotent)."""
-    ops = [
-        ReplaceOne({"code": a.code}, a.model_dump(exclude={"id", "revision_id"}), upsert=True)
-        for a in agencies
-    ]
-    if ops:
-        await bulk_write(Agency.get_pymongo_collection(), ops)
-    return len(ops)
+    return await replace_by_key(Agency.get_pymongo_collection(), agencies, "code")

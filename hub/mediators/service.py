@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pymongo import ReplaceOne
 
 from hub.mediators.models import Mediator
-from hub.store.service import bulk_write
+from hub.store.service import replace_by_key
 
 
 async def list_all(
@@ -27,7 +26,4 @@ async def list_all(
 
 async def upsert_many(*, mediators: Iterable[Mediator]) -> int:
     """Create or replace mediators by code (idempotent)."""
-    ops = [ReplaceOne({"code": m.code}, m.model_dump(exclude={"id", "revision_id"}), upsert=True) for m in mediators]
-    if ops:
-        await bulk_write(Mediator.get_pymongo_collection(), ops)
-    return len(ops)
+    return await replace_by_key(Mediator.get_pymongo_collection(), mediators, "code")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pymongo import ReplaceOne
 
 from hub.regions.models import Region, RegionLevel
-from hub.store.service import bulk_write
+from hub.store.service import replace_by_key
 
 
 async def get_many_by_code(*, codes: Iterable[str]) -> dict[str, Region]:
@@ -37,7 +36,4 @@ def township_of(region: Region) -> str | None:
 
 async def upsert_many(*, regions: Iterable[Region]) -> int:
     """Create or replace regions by code (idempotent); returns how many were written."""
-    ops = [ReplaceOne({"code": r.code}, r.model_dump(exclude={"id", "revision_id"}), upsert=True) for r in regions]
-    if ops:
-        await bulk_write(Region.get_pymongo_collection(), ops)
-    return len(ops)
+    return await replace_by_key(Region.get_pymongo_collection(), regions, "code")

@@ -33,6 +33,16 @@ async def bulk_write(collection: Any, ops: Sequence[Any]) -> None:
         await collection.bulk_write(list(ops[start : start + WRITE_CHUNK]), ordered=False)
 
 
+async def replace_by_key(collection: Any, documents: Iterable[Any], key: str) -> int:
+    """Create or replace Beanie documents by a natural key (idempotent); returns how many."""
+    from pymongo import ReplaceOne
+
+    ops = [ReplaceOne({key: getattr(d, key)}, d.model_dump(exclude={"id", "revision_id"}), upsert=True)
+           for d in documents]
+    await bulk_write(collection, ops)
+    return len(ops)
+
+
 # Point look-ups run this many at a time.
 POINT_LOOKUP_CONCURRENCY = 32
 

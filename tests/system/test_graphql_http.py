@@ -53,3 +53,12 @@ async def test_field_errors_keep_200_and_partial_data(http: httpx.AsyncClient) -
     assert body["data"]["serverInfo"]["version"] and body["data"]["case"] is None
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert body["errors"][0]["path"] == ["case"]
+
+
+async def test_bad_variable_values_are_bad_user_input(http: httpx.AsyncClient) -> None:
+    mutation = "mutation($input: IngestBatchInput!) { ingestRecords(input: $input) { created } }"
+    response = await http.post("/graphql", json={"query": mutation, "variables": {"input": {"agency": "PB"}}},
+                               headers={"Accept": GRAPHQL_RESPONSE})
+    body = response.json()
+    assert response.status_code == 400 and "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
