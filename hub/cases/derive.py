@@ -11,9 +11,6 @@ from hub.records.enums import ClosureOutcome, RecordKind, RiskLevel, SessionOutc
 
 MASS_DISPUTE_PARTIES = 10
 
-# Fields of a record that derivation reads; the rest need not be fetched.
-RECORD_FIELDS = ("kind", "occurred_at", "agency_code", "channel", "parties", "details")
-
 _CLOSURE_STATUS = {
     ClosureOutcome.RESOLVED: CaseStatus.RESOLVED,
     ClosureOutcome.FAILED: CaseStatus.FAILED,

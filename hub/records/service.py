@@ -1,19 +1,16 @@
-"""Records: look-ups by source key, by case and by person; bulk writes for ingestion."""
+"""Records: look-ups by source key (`_id`) and bulk writes for ingestion."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from beanie import PydanticObjectId
-
-from hub.store.service import bulk_write, READ_BATCH_SIZE, find_by_ids
 from beanie.odm.utils.encoder import Encoder
 from pymongo import ReplaceOne
 from pymongo.errors import BulkWriteError
 
 from hub.records.models import Record, record_key
+from hub.store.service import bulk_write, find_by_ids
 
 DUPLICATE_KEY = 11000
 _KEY_FIELDS = {"source_system": 1, "source_id": 1, "source_revision": 1, "case_id": 1, "case_no": 1}
