@@ -10,18 +10,18 @@ from enum import Enum
 from typing import Any
 
 from beanie import PydanticObjectId
-
-from hub.store.service import bulk_write, READ_BATCH_SIZE, find_by_ids
+from beanie.odm.utils.dump import get_dict
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from hub.cases.derive import derive
 from hub.cases.models import OPEN_STATUSES, Case, CaseCounter, CaseNumber
 from hub.errors import NotFound
-from beanie.odm.utils.dump import get_dict
+from hub.people import service as person_service
 
 from hub.records.models import Record
 from hub.records.service import to_document
+from hub.store.service import READ_BATCH_SIZE, bulk_write, find_by_ids
 
 DUPLICATE_KEY = 11000
 
@@ -55,8 +55,6 @@ async def find_raw(*, query: dict[str, Any], fields: Iterable[str] | None = None
 
 async def find_open_with_parties(*, person_ids: Sequence[str], since: datetime) -> list[dict[str, Any]]:
     """Open cases opened since `since` that name any of the persons (candidates for matching)."""
-    from hub.people import service as person_service
-
     linked = await person_service.case_ids_of(person_ids=sorted(set(person_ids)))
     case_ids = sorted({c for ids in linked.values() for c in ids})
     fields = {f: 1 for f in ("case_no", "category", "township_code", "opened_at", "party_ids", "status")}
@@ -143,8 +141,6 @@ async def apply_records(*, records: Sequence[Record]) -> int:
             ops.append(op)
     if ops:
         await bulk_write(Case.get_pymongo_collection(), ops)
-    from hub.people import service as person_service
-
     await person_service.link_cases(pairs=[(p.person_id, r.case_id) for r in records for p in r.parties])
     return len(ops)
 

@@ -267,7 +267,7 @@ async def _attach_cases(
     ref_cases = await record_service.find_keys(source_keys=refs)
     in_batch: dict[tuple[str, str], _Item] = {}
     openers = [i for i in items if i.data and i.data.case and not i.existing and not i.data.case_no and not i.data.case_ref]
-    opened = await case_service.find_opened(origins=[f"{i.key[0]}:{i.key[1]}" for i in openers])
+    opened = await case_service.find_opened(origins=[_origin(i) for i in openers])
     earliest = min((i.data.occurred_at for i in openers if i.data), default=now) - match_window
     candidates = await case_service.find_open_with_parties(
         person_ids=[p for i in openers for p in i.person_ids], since=earliest
@@ -294,7 +294,7 @@ async def _attach_cases(
                 continue
             item.outcome.case_id, item.outcome.case_no = target["case_id"], target["case_no"]
         else:
-            origin = f"{item.key[0]}:{item.key[1]}"
+            origin = _origin(item)
             match = opened.get(origin) or _match_open_case(item, candidates, match_window)
             if match is not None:
                 item.outcome.case_id, item.outcome.case_no = match["_id"], match["case_no"]
@@ -307,10 +307,15 @@ async def _attach_cases(
     await _open_cases(new_cases, items)
 
 
+def _origin(item: _Item) -> str:
+    """The origin key of the case a record would open: its source key."""
+    return f"{item.key[0]}:{item.key[1]}"
+
+
 def _outcome_case(item: _Item | None) -> dict[str, Any] | None:
     if item is None or item.data is None:
         return None
-    return {"case_id": item.outcome.case_id, "case_no": item.outcome.case_no, "_item": item}
+    return {"case_id": item.outcome.case_id, "case_no": item.outcome.case_no}
 
 
 def _match_open_case(item: _Item, candidates: list[dict[str, Any]], window: timedelta) -> dict[str, Any] | None:
@@ -356,7 +361,7 @@ def _candidate(case: Case, item: _Item) -> dict[str, Any]:
     return {
         "_id": None, "case_no": case.case_no, "category": case.category.value,
         "township_code": case.township_code, "opened_at": case.opened_at,
-        "party_ids": list(item.person_ids), "_origin": case.origin_source_key,
+        "party_ids": list(item.person_ids),
     }
 
 

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hub.store.service import bulk_write, READ_BATCH_SIZE
 from beanie import PydanticObjectId
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
@@ -14,7 +13,7 @@ from pymongo.errors import BulkWriteError
 from hub.people import identity
 from hub.people.crypto import PersonalDataKeys
 from hub.people.models import Person, PersonKey
-from hub.store.service import find_by_ids
+from hub.store.service import READ_BATCH_SIZE, bulk_write, find_by_ids
 from hub.records.enums import PartyKind
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beanie import init_beanie
-from pymongo import AsyncMongoClient, IndexModel
+from pymongo import AsyncMongoClient, IndexModel, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.config import Settings
@@ -35,8 +35,6 @@ async def bulk_write(collection: Any, ops: Sequence[Any]) -> None:
 
 async def replace_by_key(collection: Any, documents: Iterable[Any], key: str) -> int:
     """Create or replace Beanie documents by a natural key (idempotent); returns how many."""
-    from pymongo import ReplaceOne
-
     ops = [ReplaceOne({key: getattr(d, key)}, d.model_dump(exclude={"id", "revision_id"}), upsert=True)
            for d in documents]
     await bulk_write(collection, ops)
