@@ -18,7 +18,6 @@ from hub.cases.derive import derive
 from hub.cases.models import OPEN_STATUSES, Case, CaseCounter, CaseNumber
 from hub.errors import NotFound
 from hub.people import service as person_service
-
 from hub.records.models import Record
 from hub.records.service import to_document
 from hub.store.service import READ_BATCH_SIZE, bulk_write, find_by_ids
