@@ -37,4 +37,5 @@ class Loaders:
         self.region_by_code = _loader(lambda ks: region_service.get_many_by_code(codes=ks), RegionType.from_model)
         self.person_by_id = _loader(lambda ks: person_service.get_many(ids=ks), PersonType.from_model)
         self.case_by_id = _loader(lambda ks: case_service.get_many(ids=ks), CaseType.from_model)
+        self.case_file_by_id = _loader(lambda ks: case_service.get_files(ids=ks), lambda f: f)
 

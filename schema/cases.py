@@ -115,7 +115,8 @@ class CaseType(Node):
 
     async def _records(self, info: Info, kind: _Kind | None = None) -> list[Any]:
         if self.parsed is None:
-            self.parsed = self.model.timeline()
+            case_file = await info.context.loaders.case_file_by_id.load(self.model.id)
+            self.parsed = case_file.timeline() if case_file else []
         return [r for r in self.parsed if kind is None or r.kind is kind]
 
     @classmethod

@@ -97,11 +97,17 @@ class CommandLog(monitoring.CommandListener):
 
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.point_lookups: list[str] = []  # collections read by a `find {_id: value}`
         self.recording = False
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.recording:
-            self.names.append(event.command_name)
+        if not self.recording:
+            return
+        self.names.append(event.command_name)
+        query = event.command.get("filter")
+        if event.command_name == "find" and isinstance(query, dict) and list(query) == ["_id"] \
+                and not isinstance(query["_id"], dict):
+            self.point_lookups.append(event.command["find"])
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -109,9 +115,17 @@ class CommandLog(monitoring.CommandListener):
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
 
+    def clear(self) -> None:
+        self.names.clear()
+        self.point_lookups.clear()
+
     def reads(self) -> int:
         """How many find / aggregate / count round trips were recorded (getMore included)."""
         return sum(1 for n in self.names if n in {"find", "aggregate", "count", "getMore"})
+
+    def queries(self) -> int:
+        """Reads other than single-`_id` look-ups: the ones that may scan or batch many rows."""
+        return self.reads() - len(self.point_lookups)
 
 
 _COMMAND_LOG = CommandLog()
@@ -121,7 +135,7 @@ monitoring.register(_COMMAND_LOG)  # applies to every client created from here o
 @pytest.fixture
 def command_log() -> Iterator[CommandLog]:
     """Records the commands sent while the test runs."""
-    _COMMAND_LOG.names.clear()
+    _COMMAND_LOG.clear()
     _COMMAND_LOG.recording = False
     yield _COMMAND_LOG
     _COMMAND_LOG.recording = False

@@ -107,13 +107,6 @@ class Case(Document):
     stability_plan_review_date: date | None = None
     pending_handovers: int = 0
     unaccepted_handover_count: int = 0
-    # Every record of the case as stored, in time order: the timeline is read from here.
-    history: list[dict[str, Any]] = Field(default_factory=list)
-
-    def timeline(self) -> list[Record]:
-        """The case's records in time order, typed by kind, from the history it carries."""
-        return [RECORD_CLASSES[RecordKind(doc["kind"])].model_validate(doc) for doc in self.history]
-
     class Settings:
         name = "cases"
         indexes = [
@@ -129,6 +122,24 @@ class Case(Document):
         ]
 
 
+class CaseFile(Document):
+    """A case's records as stored, in time order, under the case's own `_id`.
+
+    Kept apart from `Case` so that lists, searches and aggregations over cases read slim
+    documents, while one case's timeline is a single `_id` look-up.
+    """
+
+    id: PydanticObjectId | None = None  # type: ignore[assignment]  # the case's _id
+    records: list[dict[str, Any]] = Field(default_factory=list)
+
+    def timeline(self) -> list[Record]:
+        """The case's records in time order, typed by kind."""
+        return [RECORD_CLASSES[RecordKind(doc["kind"])].model_validate(doc) for doc in self.records]
+
+    class Settings:
+        name = "case_files"
+
+
 class CaseNumber(Document):
     """Case number -> case, by `_id` (the local store indexes nothing else for look-ups)."""
 
@@ -140,7 +151,7 @@ class CaseNumber(Document):
 
 
 class CaseCounter(Document):
-    """Allocates case numbers per year: ``JF<year>-<seq>``."""
+    """Allocates case numbers per year: ``JF<year><6-digit sequence>``."""
 
     name: str
     value: int = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -11,11 +12,11 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from beanie.odm.utils.dump import get_dict
-from pymongo import ReturnDocument, UpdateOne
+from pymongo import ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from hub.cases.derive import derive
-from hub.cases.models import OPEN_STATUSES, Case, CaseCounter, CaseNumber
+from hub.cases.models import OPEN_STATUSES, Case, CaseCounter, CaseFile, CaseNumber
 from hub.errors import NotFound
 from hub.people import service as person_service
 from hub.records.models import Record
@@ -39,17 +40,10 @@ async def get_by_case_no_or_raise(*, case_no: str) -> Case:
     return case
 
 
-
 async def get_many(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Case]:
     """Cases by id (point look-ups)."""
     docs = await find_by_ids(Case.get_pymongo_collection(), ids)
     return {d["_id"]: Case.model_validate(d) for d in docs}
-
-
-async def find_raw(*, query: dict[str, Any], fields: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    """Raw case documents matching query (for bulk paths that need only a few fields)."""
-    projection = {f: 1 for f in fields} if fields else None
-    return await Case.get_pymongo_collection().find(query, projection).to_list()
 
 
 async def find_open_with_parties(*, person_ids: Sequence[str], since: datetime) -> list[dict[str, Any]]:
@@ -108,56 +102,78 @@ async def insert_many(*, cases: Sequence[Case]) -> dict[str, dict[str, Any]]:
     return await find_opened(origins=[c.origin_source_key for c in cases])
 
 
-def _history_entry(record: dict[str, Any]) -> dict[str, Any]:
-    """A stored record as its case keeps it (the case's timeline is read from here)."""
-    return dict(record)
-
-
-def _rederive(case: dict[str, Any], history: Iterable[dict[str, Any]]) -> UpdateOne | None:
-    """The update that brings a case's history and derived fields up to date, if any is due."""
+def _rederive(
+    case: dict[str, Any], history: Iterable[dict[str, Any]], stored: list[dict[str, Any]] | None
+) -> tuple[UpdateOne | None, ReplaceOne | None]:
+    """The writes that bring a case's file and derived fields up to date (None where none is due)."""
     ordered = sorted(history, key=lambda h: (h["occurred_at"], h["_id"]))
     derived = derive(case=case, records=ordered)
     changes = {k: _plain(v) for k, v in derived.items() if _plain(v) != case.get(k)}
-    if not changes and ordered == case.get("history"):
-        return None
-    return UpdateOne({"_id": case["_id"]}, {"$set": {**changes, "history": ordered}, "$inc": {"revision": 1}})
+    file_op = None if ordered == stored else ReplaceOne({"_id": case["_id"]}, {"records": ordered}, upsert=True)
+    case_op = None
+    if changes or file_op is not None:
+        case_op = UpdateOne({"_id": case["_id"]}, {"$set": changes, "$inc": {"revision": 1}} if changes
+                            else {"$inc": {"revision": 1}})
+    return case_op, file_op
+
+
+async def _write(ops: Iterable[tuple[Any, Any]]) -> int:
+    """Write case files first, then the cases whose revision records them; returns cases changed."""
+    case_ops, file_ops = [], []
+    for case_op, file_op in ops:
+        if case_op is not None:
+            case_ops.append(case_op)
+        if file_op is not None:
+            file_ops.append(file_op)
+    if file_ops:
+        await bulk_write(CaseFile.get_pymongo_collection(), file_ops)
+    if case_ops:
+        await bulk_write(Case.get_pymongo_collection(), case_ops)
+    return len(case_ops)
+
+
+async def get_files(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, CaseFile]:
+    """Case files (each case's records) by case id."""
+    docs = await find_by_ids(CaseFile.get_pymongo_collection(), ids)
+    return {d["_id"]: CaseFile.model_validate(d) for d in docs}
 
 
 async def apply_records(*, records: Sequence[Record]) -> int:
     """Fold freshly written records into their cases and re-derive them; returns cases changed.
 
-    Each case keeps the derivation-relevant part of its records (`history`), so this reads only
-    the affected cases, by `_id`, and never the records collection.
+    Each case's records are kept in its case file, so this reads only the affected cases and
+    their files, by `_id`, and never scans the records collection.
     """
     entries: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
-        entries[record.case_id].append(_history_entry(to_document(record)))
+        entries[record.case_id].append(to_document(record))
+    ids = list(entries)
+    cases, files = await asyncio.gather(
+        find_by_ids(Case.get_pymongo_collection(), ids), find_by_ids(CaseFile.get_pymongo_collection(), ids)
+    )
+    stored = {f["_id"]: f.get("records") or [] for f in files}
     ops = []
-    for case in await find_by_ids(Case.get_pymongo_collection(), list(entries)):
-        history = {h["_id"]: h for h in case.get("history") or []}
+    for case in cases:
+        history = {h["_id"]: h for h in stored.get(case["_id"], [])}
         history.update((e["_id"], e) for e in entries[case["_id"]])
-        if (op := _rederive(case, history.values())) is not None:
-            ops.append(op)
-    if ops:
-        await bulk_write(Case.get_pymongo_collection(), ops)
+        ops.append(_rederive(case, history.values(), stored.get(case["_id"])))
+    changed = await _write(ops)
     await person_service.link_cases(pairs=[(p.person_id, r.case_id) for r in records for p in r.parties])
-    return len(ops)
+    return changed
 
 
 async def recompute(*, case_ids: Iterable[PydanticObjectId]) -> int:
-    """Rebuild these cases' histories from the records collection and re-derive them."""
+    """Rebuild these cases' files from the records collection and re-derive them."""
     ids = list(set(case_ids))
     if not ids:
         return 0
     by_case: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     cursor = Record.get_pymongo_collection().find({"case_id": {"$in": ids}}, batch_size=READ_BATCH_SIZE)
     async for rec in cursor:
-        by_case[rec["case_id"]].append(_history_entry(rec))
-    ops = [op for case in await find_raw(query={"_id": {"$in": ids}})
-           if (op := _rederive(case, by_case.get(case["_id"], []))) is not None]
-    if ops:
-        await bulk_write(Case.get_pymongo_collection(), ops)
-    return len(ops)
+        by_case[rec["case_id"]].append(rec)
+    files = {f["_id"]: f.get("records") for f in await find_by_ids(CaseFile.get_pymongo_collection(), ids)}
+    return await _write(_rederive(case, by_case.get(case["_id"], []), files.get(case["_id"]))
+                        for case in await find_by_ids(Case.get_pymongo_collection(), ids))
 
 
 async def recompute_all(*, case_no: str | None = None, batch_size: int = 500) -> int:

@@ -99,8 +99,10 @@ async def lookup(
     person_ids = {p.id for p in persons}
     cases = await case_service.get_many(ids=[c for p in persons for c in p.case_ids])
     ordered = sorted(cases.values(), key=lambda c: c.opened_at)
+    files = await case_service.get_files(ids=[c.id for c in ordered])
     records = sorted(
-        (r for case in ordered for r in case.timeline() if any(p.person_id in person_ids for p in r.parties)),
+        (r for case_file in files.values() for r in case_file.timeline()
+         if any(p.person_id in person_ids for p in r.parties)),
         key=lambda r: (r.occurred_at, r.id),
     )
     return Dossier(persons=persons, cases=ordered, records=records)

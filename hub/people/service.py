@@ -13,7 +13,7 @@ from pymongo.errors import BulkWriteError
 from hub.people import identity
 from hub.people.crypto import PersonalDataKeys
 from hub.people.models import Person, PersonKey
-from hub.store.service import READ_BATCH_SIZE, bulk_write, find_by_ids
+from hub.store.service import bulk_write, find_by_ids
 from hub.records.enums import PartyKind
 
 
@@ -109,9 +109,8 @@ async def case_ids_of(*, person_ids: Sequence[str]) -> dict[str, list[PydanticOb
 
 async def get_many(*, ids: Sequence[str]) -> dict[str, Person]:
     """Persons by id."""
-    if not ids:
-        return {}
-    return {p.id: p for p in await Person.find({"_id": {"$in": list(set(ids))}}, batch_size=READ_BATCH_SIZE).to_list()}  # type: ignore[misc]
+    docs = await find_by_ids(Person.get_pymongo_collection(), ids)
+    return {d["_id"]: Person.model_validate(d) for d in docs}
 
 
 async def find_by_name(*, name: str, limit: int = 50) -> list[Person]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hub.agencies.models import Agency
 from hub.audit.models import AuditEntry
-from hub.cases.models import Case, CaseCounter, CaseNumber
+from hub.cases.models import Case, CaseCounter, CaseFile, CaseNumber
 from hub.mediators.models import Mediator
 from hub.meetings.models import JointMeeting
 from hub.people.models import Person, PersonKey
@@ -17,6 +17,7 @@ DOCUMENT_MODELS: list[type] = [
     Person,
     PersonKey,
     Case,
+    CaseFile,
     CaseCounter,
     CaseNumber,
     Record,

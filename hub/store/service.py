@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -44,23 +45,35 @@ async def replace_by_key(collection: Any, documents: Iterable[Any], key: str) ->
 # Point look-ups run this many at a time.
 POINT_LOOKUP_CONCURRENCY = 32
 
+# Databases whose server answers only `{_id: value}` from an index (the local store), by client.
+_POINT_LOOKUP_CLIENTS: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+def prefers_point_lookups(collection: Any) -> bool:
+    """Whether `_id` sets are best fetched one `_id` at a time on this collection's server."""
+    return collection.database.client in _POINT_LOOKUP_CLIENTS
+
 
 async def find_by_ids(
     collection: Any, ids: Iterable[Any], projection: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """Documents by `_id`, as concurrent point look-ups.
+    """Documents by `_id`: one `$in` query on MongoDB, concurrent point look-ups on the local store.
 
     `{_id: value}` is the one filter the local store (FerretDB's SQLite backend) answers from an
-    index; `$in` and every other filter scan the whole collection there. Point look-ups are
-    index searches on MongoDB too, so write paths that must stay fast as data grows use this.
+    index; `$in` and every other filter scan the whole collection there.
     """
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    if not prefers_point_lookups(collection):
+        return await collection.find({"_id": {"$in": wanted}}, projection, batch_size=READ_BATCH_SIZE).to_list()
     gate = asyncio.Semaphore(POINT_LOOKUP_CONCURRENCY)
 
     async def one(doc_id: Any) -> dict[str, Any] | None:
         async with gate:
             return await collection.find_one({"_id": doc_id}, projection)
 
-    found = await asyncio.gather(*(one(i) for i in dict.fromkeys(ids)))
+    found = await asyncio.gather(*(one(i) for i in wanted))
     return [doc for doc in found if doc is not None]
 
 
@@ -98,6 +111,8 @@ def open_client(*, url: str, **options: Any) -> AsyncMongoClient:
 async def init_models(*, database: AsyncDatabase) -> None:
     """Bind every document class to database and create their missing indexes."""
     models = document_models()
+    if (await server_info(database=database)).store_kind == "FerretDB":
+        _POINT_LOOKUP_CLIENTS.add(database.client)
     # Beanie would re-send every index of a shared collection once per subclass; FerretDB
     # panics on a createIndexes batch mixing existing and new indexes. We send only new ones.
     await init_beanie(database=database, document_models=models, skip_indexes=True)
