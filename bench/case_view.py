@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.case_view --url mongodb://127.0.0.1:27018/ [--db mediation_hub] [--runs 50]
 
 Needs a seeded database (`hub seed --scale N`). Starts `hub serve` on a free port against it,
-then times, each `--runs` times: `case(caseNo)` with its whole timeline; the same case and
-records fetched with PyMongo directly (the floor); a `cases` page of 50 with timelines; and
-`personLookup` by name and phone. Prints p50 / p99 and the case-view / floor ratio.
+then times, each `--runs` times: `case(caseNo)` with its whole timeline; the same case, records,
+parties and agencies fetched with PyMongo directly by the same `_id` reads (the floor); a `cases`
+page of 50 with timelines; and `personLookup` by name and phone. Prints p50 / p99 and the
+case-view / floor ratio.
 """
 
 from __future__ import annotations
@@ -83,8 +84,13 @@ def main() -> None:
             view = timed(lambda: post(CASE, no=target["case_no"]), args.runs)
 
             def direct() -> None:
-                case = db.cases.find_one({"case_no": target["case_no"]})
-                list(db.records.find({"case_id": case["_id"]}).sort("occurred_at", 1))
+                # The same reads the hub makes, each by `_id` (the local store's one indexed read).
+                number = db.case_numbers.find_one({"_id": target["case_no"]})
+                case = db.cases.find_one({"_id": number["case_id"]})
+                db.case_files.find_one({"_id": case["_id"]})
+                for party in case["parties"]:
+                    db.people.find_one({"_id": party["person_id"]})
+                list(db.agencies.find({"code": {"$in": case["agencies"]}}))
 
             floor = timed(direct, args.runs)
             page = timed(lambda: post(PAGE), max(5, args.runs // 5))

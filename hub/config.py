@@ -11,13 +11,15 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.analytics.thresholds import Thresholds
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
     """Every knob the hub reads; see the README's configuration table."""
 
-    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="HUB_", env_nested_delimiter="__", extra="ignore")
 
     mongodb_url: str | None = Field(default=None, description="unset: start the local store")
     db: str = "mediation_hub"
@@ -34,6 +36,7 @@ class Settings(BaseSettings):
 
     ready_timeout: float = 1.5
     case_match_days: int = Field(default=90, description="window for matching a record to an open case")
+    warnings: Thresholds = Field(default_factory=Thresholds, description="early-warning thresholds")
 
     @property
     def case_match_window(self) -> timedelta:

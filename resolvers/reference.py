@@ -8,12 +8,14 @@ from strawberry.types import Info
 from hub.agencies import service as agency_service
 from hub.cases import service as case_service
 from hub.mediators import service as mediator_service
+from hub.meetings import service as meeting_service
 from hub.people import service as person_service
 from hub.records import service as record_service
 from hub.regions import service as region_service
 from resolvers.context import Context
 from schema.cases import CaseType
 from schema.enums import AgencyKind, Category
+from schema.meetings import JointMeetingType
 from schema.people import PersonType
 from schema.records import record_from_model
 from schema.reference import AgencyType, MediatorType, RegionType
@@ -61,6 +63,9 @@ class ReferenceQuery:
         if type_name == "Record":
             record = await record_service.get(record_id=raw)
             return record_from_model(record) if record else None
+        if type_name == "JointMeeting":
+            meeting = await meeting_service.get(meeting_id=object_id(id, "JointMeeting"))  # type: ignore[arg-type]
+            return JointMeetingType.from_model(meeting) if meeting else None
         if type_name == "Mediator":
             found_m = [m for m in await mediator_service.list_all() if m.code == raw]
             return MediatorType.from_model(found_m[0]) if found_m else None

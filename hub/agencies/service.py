@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-
 from hub.agencies.models import Agency, AgencyKind
 from hub.store.service import replace_by_key
 
@@ -20,6 +19,12 @@ async def get_many_by_code(*, codes: Iterable[str]) -> dict[str, Agency]:
     if not wanted:
         return {}
     return {a.code: a for a in await Agency.find({"code": {"$in": wanted}}).to_list()}
+
+
+async def kinds() -> dict[str, str]:
+    """Every agency's kind, by code (a small collection, read whole)."""
+    cursor = Agency.get_pymongo_collection().find({}, {"code": 1, "kind": 1})
+    return {doc["code"]: doc["kind"] async for doc in cursor}
 
 
 async def list_all(*, kind: AgencyKind | None = None, region_code: str | None = None) -> list[Agency]:

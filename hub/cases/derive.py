@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hub.cases.models import CaseStatus, CaseTag
 from hub.records.enums import ClosureOutcome, RecordKind, RiskLevel, SessionOutcome
 
 MASS_DISPUTE_PARTIES = 10
+
+# Months and ages are counted on the district's clock.
+REPORTING_TZ = ZoneInfo("Asia/Shanghai")
 
 _CLOSURE_STATUS = {
     ClosureOutcome.RESOLVED: CaseStatus.RESOLVED,
@@ -23,8 +27,39 @@ def _as_date(value: Any) -> date | None:
     return value.date() if isinstance(value, datetime) else value
 
 
-def derive(*, case: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The derived fields of `case` from its records, taken in time order."""
+def month_of(instant: datetime) -> str:
+    """The reporting month of an instant, in the district's time zone: ``2026-11``."""
+    return instant.astimezone(REPORTING_TZ).strftime("%Y-%m")
+
+
+def days_between(start: datetime, end: datetime) -> int:
+    """Whole days from start to end."""
+    return max((end - start).days, 0)
+
+
+def pending_handovers(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Handovers not yet taken up: no acceptance on the record, and no later intake by the receiver."""
+    pending: dict[str, list[Mapping[str, Any]]] = {}
+    for rec in sorted(records, key=lambda r: r["occurred_at"]):
+        details = rec.get("details") or {}
+        if rec["kind"] == RecordKind.HANDOVER:
+            target = details.get("toAgency")
+            if details.get("accepted") is True:
+                pending.pop(target, None)
+            else:
+                pending.setdefault(target, []).append(rec)
+        elif rec["kind"] == RecordKind.INTAKE and details.get("accepted", True):
+            pending.pop(rec["agency_code"], None)
+    return sorted((r for rs in pending.values() for r in rs), key=lambda r: r["occurred_at"])
+
+
+def derive(
+    *, case: Mapping[str, Any], records: Iterable[Mapping[str, Any]], agency_kinds: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The derived fields of `case` from its records, taken in time order.
+
+    `agency_kinds` maps agency codes to their kinds, for the case's `agency_kinds`.
+    """
     status = CaseStatus.SCREENED
     risk: RiskLevel | None = None
     tags = set(case.get("declared_tags") or [])
@@ -46,11 +81,11 @@ def derive(*, case: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> 
         "has_stability_plan": False,
         "stability_plan_review_date": None,
     }
-    open_handovers: dict[str, int] = {}
     unaccepted = 0
     participants = 0
 
-    for rec in sorted(records, key=lambda r: r["occurred_at"]):
+    ordered = sorted(records, key=lambda r: r["occurred_at"])
+    for rec in ordered:
         kind = RecordKind(rec["kind"])
         details = rec.get("details") or {}
         at = rec["occurred_at"]
@@ -70,8 +105,6 @@ def derive(*, case: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> 
             out["accepted"] = True
             if details.get("accepted", True):
                 lead = rec["agency_code"]
-                # The receiving agency's own intake is its acceptance of a pending handover.
-                open_handovers.pop(rec["agency_code"], None)
                 if status is CaseStatus.SCREENED:
                     status = CaseStatus.ACCEPTED
         elif kind is RecordKind.MEDIATION_SESSION:
@@ -88,9 +121,7 @@ def derive(*, case: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> 
             target = details.get("toAgency")
             if details.get("accepted") is True:
                 lead = target
-                open_handovers.pop(target, None)
             else:
-                open_handovers[target] = open_handovers.get(target, 0) + 1
                 unaccepted += 1
         elif kind is RecordKind.REFERRAL:
             status = CaseStatus.REFERRED
@@ -117,9 +148,17 @@ def derive(*, case: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> 
             if outcome is ClosureOutcome.RESOLVED:
                 out["resolved_at"] = out["resolved_at"] or at
 
-    if len(parties) + max(participants - 1, 0) >= MASS_DISPUTE_PARTIES:
+    if len(parties) + max(participants - 1, 0) >= MASS_DISPUTE_PARTIES:  # 群体性纠纷
         tags.add(CaseTag.MASS)
     declared_risk = case.get("declared_risk_level")
+    kinds = agency_kinds or {}
+    opened_at = case["opened_at"]
+    out.update(
+        opened_month=month_of(opened_at),
+        resolution_days=days_between(opened_at, out["resolved_at"]) if out["resolved_at"] else None,
+        party_count=len(parties) + max(participants - 1, 0),
+        agency_kinds=sorted({kinds[a] for a in agencies if a in kinds}),
+    )
     out.update(
         status=status,
         risk_level=risk or declared_risk or RiskLevel.LOW,
@@ -129,7 +168,7 @@ def derive(*, case: Mapping[str, Any], records: Iterable[Mapping[str, Any]]) -> 
         channels=channels,
         parties=list(parties.values()),
         party_ids=list(parties),
-        pending_handovers=sum(open_handovers.values()),
+        pending_handovers=len(pending_handovers(ordered)),
         unaccepted_handover_count=unaccepted,
     )
     return out

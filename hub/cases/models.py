@@ -107,6 +107,11 @@ class Case(Document):
     stability_plan_review_date: date | None = None
     pending_handovers: int = 0
     unaccepted_handover_count: int = 0
+    # For analysis (hub.analytics): group keys no store has to compute.
+    opened_month: str | None = None
+    resolution_days: int | None = None
+    party_count: int = 0
+    agency_kinds: list[str] = Field(default_factory=list)
     class Settings:
         name = "cases"
         indexes = [
@@ -119,6 +124,7 @@ class Case(Document):
             IndexModel([("party_ids", ASCENDING)]),
             IndexModel([("agencies", ASCENDING), ("last_activity_at", DESCENDING)]),
             IndexModel([("last_activity_at", DESCENDING)]),
+            IndexModel([("region_path", ASCENDING), ("status", ASCENDING), ("last_activity_at", ASCENDING)]),
         ]
 
 

@@ -15,6 +15,7 @@ from beanie.odm.utils.dump import get_dict
 from pymongo import ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
+from hub.agencies import service as agency_service
 from hub.cases.derive import derive
 from hub.cases.models import OPEN_STATUSES, Case, CaseCounter, CaseFile, CaseNumber
 from hub.errors import NotFound
@@ -103,11 +104,12 @@ async def insert_many(*, cases: Sequence[Case]) -> dict[str, dict[str, Any]]:
 
 
 def _rederive(
-    case: dict[str, Any], history: Iterable[dict[str, Any]], stored: list[dict[str, Any]] | None
+    case: dict[str, Any], history: Iterable[dict[str, Any]], stored: list[dict[str, Any]] | None,
+    kinds: dict[str, str],
 ) -> tuple[UpdateOne | None, ReplaceOne | None]:
     """The writes that bring a case's file and derived fields up to date (None where none is due)."""
     ordered = sorted(history, key=lambda h: (h["occurred_at"], h["_id"]))
-    derived = derive(case=case, records=ordered)
+    derived = derive(case=case, records=ordered, agency_kinds=kinds)
     changes = {k: _plain(v) for k, v in derived.items() if _plain(v) != case.get(k)}
     file_op = None if ordered == stored else ReplaceOne({"_id": case["_id"]}, {"records": ordered}, upsert=True)
     case_op = None
@@ -148,15 +150,16 @@ async def apply_records(*, records: Sequence[Record]) -> int:
     for record in records:
         entries[record.case_id].append(to_document(record))
     ids = list(entries)
-    cases, files = await asyncio.gather(
-        find_by_ids(Case.get_pymongo_collection(), ids), find_by_ids(CaseFile.get_pymongo_collection(), ids)
+    cases, files, kinds = await asyncio.gather(
+        find_by_ids(Case.get_pymongo_collection(), ids), find_by_ids(CaseFile.get_pymongo_collection(), ids),
+        agency_service.kinds(),
     )
     stored = {f["_id"]: f.get("records") or [] for f in files}
     ops = []
     for case in cases:
         history = {h["_id"]: h for h in stored.get(case["_id"], [])}
         history.update((e["_id"], e) for e in entries[case["_id"]])
-        ops.append(_rederive(case, history.values(), stored.get(case["_id"])))
+        ops.append(_rederive(case, history.values(), stored.get(case["_id"]), kinds))
     changed = await _write(ops)
     await person_service.link_cases(pairs=[(p.person_id, r.case_id) for r in records for p in r.parties])
     return changed
@@ -172,7 +175,8 @@ async def recompute(*, case_ids: Iterable[PydanticObjectId]) -> int:
     async for rec in cursor:
         by_case[rec["case_id"]].append(rec)
     files = {f["_id"]: f.get("records") for f in await find_by_ids(CaseFile.get_pymongo_collection(), ids)}
-    return await _write(_rederive(case, by_case.get(case["_id"], []), files.get(case["_id"]))
+    kinds = await agency_service.kinds()
+    return await _write(_rederive(case, by_case.get(case["_id"], []), files.get(case["_id"]), kinds)
                         for case in await find_by_ids(Case.get_pymongo_collection(), ids))
 
 

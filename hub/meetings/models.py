@@ -25,29 +25,41 @@ class DecisionStatus(StrEnum):
 
 
 class Decision(BaseModel):
-    """A decision of the meeting with its owner and due date."""
+    """A decision of the meeting (会议决定事项) with its owner agency and due date."""
 
     key: str
     text: str
     owner_agency_code: str
     due_date: date
     status: DecisionStatus = DecisionStatus.OPEN
+    recorded_at: datetime
     done_at: datetime | None = None
+    done_note: str | None = None
     case_id: PydanticObjectId | None = None
+
+    def overdue(self, on: date) -> bool:
+        """Still open after its due date."""
+        return self.status is DecisionStatus.OPEN and self.due_date < on
 
 
 class JointMeeting(Document):
-    """One joint meeting."""
+    """One joint meeting: who convenes it, who takes part, the cases on its agenda, what it decided."""
 
     level: MeetingLevel
     region_code: str
+    region_path: list[str]
     held_on: date
     convener_agency_code: str
     participant_agency_codes: list[str] = Field(default_factory=list)
     agenda_case_ids: list[PydanticObjectId] = Field(default_factory=list)
     decisions: list[Decision] = Field(default_factory=list)
-    title: str | None = None
+    title: str
+    created_at: datetime
 
     class Settings:
         name = "joint_meetings"
-        indexes = [IndexModel([("region_code", ASCENDING), ("held_on", ASCENDING)])]
+        use_revision = True  # concurrent edits of one meeting: the second gets CONFLICT, nothing is lost
+        indexes = [
+            IndexModel([("region_code", ASCENDING), ("held_on", ASCENDING)]),
+            IndexModel([("region_path", ASCENDING), ("held_on", ASCENDING)]),
+        ]

@@ -1,0 +1,238 @@
+"""Cross-department figures (分析研判): counts over cases, grouped by any combination of dimensions.
+
+One aggregation pipeline does the counting: `$match` on the filter (index-backed: region path,
+opening time), then `$group` by the requested dimensions together with every per-case fact a
+figure needs (status, risk level, tags, referral target, petition counts, days to resolution),
+counting cases with a single `$sum: 1`. The groups that come back are small and exact; folding
+them into figures is plain arithmetic here. A second pipeline counts the backlog (open cases
+older than the threshold at `as_of`).
+
+Why not `$sum` per figure, `$cond` or `$unwind`? The local store (FerretDB v1.24, SQLite) computes
+only the first accumulator of a `$group` (the others come back as 0), implements no `$cond`, and
+its `$unwind` drops every other field of the document. The pipelines here use only what both
+stores compute correctly. Array dimensions (agency, agency kind, channel) are grouped by their
+whole value and expanded here, so each case counts once per agency it involves, and exactly once
+in the total.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+from itertools import product
+from typing import Any
+
+from hub.cases.models import OPEN_STATUSES, Case, CaseStatus, CaseTag
+from hub.errors import BadUserInput
+from hub.records.enums import RiskLevel
+
+DEFAULT_BACKLOG_DAYS = 90
+
+
+class Dimension(StrEnum):
+    """What a summary can be grouped by."""
+
+    AGENCY = "AGENCY"
+    AGENCY_KIND = "AGENCY_KIND"
+    CHANNEL = "CHANNEL"
+    CATEGORY = "CATEGORY"
+    TOWNSHIP = "TOWNSHIP"
+    MONTH = "MONTH"
+
+
+# The case field behind each dimension; the first three hold lists.
+DIMENSION_FIELDS: dict[Dimension, str] = {
+    Dimension.AGENCY: "agencies",
+    Dimension.AGENCY_KIND: "agency_kinds",
+    Dimension.CHANNEL: "channels",
+    Dimension.CATEGORY: "category",
+    Dimension.TOWNSHIP: "township_code",
+    Dimension.MONTH: "opened_month",
+}
+LIST_DIMENSIONS = frozenset({Dimension.AGENCY, Dimension.AGENCY_KIND, Dimension.CHANNEL})
+
+# Per-case facts every figure is computed from (grouped on, never summed by the store).
+FACTS = ("status", "risk_level", "tags", "referral_target", "screened", "accepted",
+         "petition_count", "escalated_petition_count", "resolution_days")
+
+
+@dataclass(frozen=True)
+class SummaryFilter:
+    """Which cases a summary counts: opened in [opened_from, opened_to), in the region, and so on."""
+
+    region: str | None = None
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+    categories: Sequence[str] | None = None
+    agencies: Sequence[str] | None = None
+    channels: Sequence[str] | None = None
+    as_of: datetime | None = None
+    backlog_days: int = DEFAULT_BACKLOG_DAYS
+
+    def query(self) -> dict[str, Any]:
+        """The `$match` of the pipelines."""
+        query: dict[str, Any] = {}
+        if self.region:
+            query["region_path"] = self.region
+        bounds = {op: v for op, v in (("$gte", self.opened_from), ("$lt", self.opened_to)) if v is not None}
+        if bounds:
+            query["opened_at"] = bounds
+        for name, values in (("category", self.categories), ("agencies", self.agencies), ("channels", self.channels)):
+            if values:
+                query[name] = {"$in": [str(v) for v in values]}
+        return query
+
+    def backlog_cutoff(self) -> datetime:
+        """Cases opened before this and still open at `as_of` are backlog."""
+        return (self.as_of or datetime.now(timezone.utc)) - timedelta(days=self.backlog_days)
+
+
+@dataclass
+class Figures:
+    """The figures of one group of cases."""
+
+    cases: int = 0
+    screened: int = 0
+    accepted: int = 0
+    in_mediation: int = 0
+    resolved: int = 0
+    failed: int = 0
+    referred: int = 0
+    withdrawn: int = 0
+    open: int = 0
+    escalated: int = 0
+    mass: int = 0
+    petitions: int = 0
+    escalated_petitions: int = 0
+    backlog: int = 0
+    referred_by_target: Counter[str] = field(default_factory=Counter)
+    by_risk_level: Counter[str] = field(default_factory=Counter)
+    by_status: Counter[str] = field(default_factory=Counter)
+    tagged: Counter[str] = field(default_factory=Counter)
+    resolution_days: Counter[int] = field(default_factory=Counter)
+
+    def add(self, facts: Mapping[str, Any], n: int) -> None:
+        """Count n cases sharing these facts."""
+        status = CaseStatus(facts["status"])
+        tags = set(facts.get("tags") or [])
+        self.cases += n
+        self.screened += n * bool(facts.get("screened"))
+        self.accepted += n * bool(facts.get("accepted"))
+        self.by_status[status.value] += n
+        self.in_mediation += n * (status is CaseStatus.IN_MEDIATION)
+        self.resolved += n * (status is CaseStatus.RESOLVED)
+        self.failed += n * (status is CaseStatus.FAILED)
+        self.referred += n * (status is CaseStatus.REFERRED)
+        self.withdrawn += n * (status is CaseStatus.CLOSED)
+        self.open += n * (status in OPEN_STATUSES)
+        if status is CaseStatus.REFERRED and facts.get("referral_target"):
+            self.referred_by_target[facts["referral_target"]] += n
+        self.escalated += n * (CaseTag.ESCALATED in tags)
+        self.mass += n * (CaseTag.MASS in tags)
+        for tag in tags:
+            self.tagged[tag] += n
+        self.by_risk_level[facts.get("risk_level") or RiskLevel.LOW.value] += n
+        self.petitions += n * int(facts.get("petition_count") or 0)
+        self.escalated_petitions += n * int(facts.get("escalated_petition_count") or 0)
+        if status is CaseStatus.RESOLVED and facts.get("resolution_days") is not None:
+            self.resolution_days[int(facts["resolution_days"])] += n
+
+    @property
+    def concluded(self) -> int:
+        """Cases that reached an outcome: resolved, failed or referred."""
+        return self.resolved + self.failed + self.referred
+
+    @property
+    def resolution_rate(self) -> float | None:
+        """Resolved ÷ concluded (调解成功率); None when nothing has concluded."""
+        return self.resolved / self.concluded if self.concluded else None
+
+    @property
+    def median_days_to_resolution(self) -> float | None:
+        """Median whole days from opening to resolution, over the resolved cases."""
+        if not self.resolution_days:
+            return None
+        return float(statistics.median(self.resolution_days.elements()))
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One group: its key (dimension -> value) and its figures."""
+
+    key: dict[Dimension, str | None]
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Figures over every matched case, and by group."""
+
+    filter: SummaryFilter
+    group_by: tuple[Dimension, ...]
+    total: Figures
+    rows: list[SummaryRow]
+
+
+def _key_values(doc_key: Mapping[str, Any], dimension: Dimension) -> list[str | None]:
+    """The values a group contributes to a dimension: each list element, or the one value."""
+    value = doc_key.get(DIMENSION_FIELDS[dimension])
+    if dimension in LIST_DIMENSIONS:
+        return sorted(set(value or [])) or [None]
+    return [value]
+
+
+def fold(
+    groups: Iterable[Mapping[str, Any]], backlog: Iterable[Mapping[str, Any]], group_by: Sequence[Dimension]
+) -> tuple[Figures, dict[tuple[str | None, ...], Figures]]:
+    """Fold the pipelines' groups into a total and per-key figures."""
+    total = Figures()
+    rows: dict[tuple[str | None, ...], Figures] = defaultdict(Figures)
+    for group in groups:
+        key, n = group["_id"], int(group["n"])
+        total.add(key, n)
+        for combo in product(*(_key_values(key, d) for d in group_by)):
+            rows[combo].add(key, n)
+    for group in backlog:
+        key, n = group["_id"], int(group["n"])
+        total.backlog += n
+        for combo in product(*(_key_values(key, d) for d in group_by)):
+            rows[combo].backlog += n
+    return total, rows
+
+
+def _group_stage(fields: Iterable[str]) -> dict[str, Any]:
+    return {"$group": {"_id": {f: f"${f}" for f in fields}, "n": {"$sum": 1}}}
+
+
+async def summarize(*, filter: SummaryFilter, group_by: Sequence[Dimension]) -> Summary:
+    """Figures for the cases the filter matches, in total and by every combination of group_by."""
+    dims = tuple(dict.fromkeys(group_by))
+    if filter.backlog_days < 0:
+        raise BadUserInput("backlogDays must not be negative", field="backlogDays")
+    if filter.opened_from and filter.opened_to and filter.opened_from >= filter.opened_to:
+        raise BadUserInput("the period's start must be before its end", field="period")
+    match = filter.query()
+    dim_fields = [DIMENSION_FIELDS[d] for d in dims]
+    backlog_match = {**match, "status": {"$in": [s.value for s in OPEN_STATUSES]}}
+    backlog_match["opened_at"] = {**match.get("opened_at", {})}
+    cutoff = filter.backlog_cutoff()
+    upper = backlog_match["opened_at"].get("$lt")
+    backlog_match["opened_at"]["$lt"] = min(cutoff, upper) if upper else cutoff
+    collection = Case.get_pymongo_collection()
+    groups, backlog = await asyncio.gather(
+        collection.aggregate([{"$match": match}, _group_stage([*dim_fields, *FACTS])]),
+        collection.aggregate([{"$match": backlog_match}, _group_stage(dim_fields)]),
+    )
+    total, rows = fold(await groups.to_list(), await backlog.to_list(), dims)
+    ordered = sorted(rows.items(), key=lambda kv: tuple("" if v is None else v for v in kv[0]))
+    return Summary(
+        filter=filter, group_by=dims, total=total,
+        rows=[SummaryRow(key=dict(zip(dims, key, strict=True)), figures=figures) for key, figures in ordered]
+        if dims else [],
+    )
+

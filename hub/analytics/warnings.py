@@ -1,0 +1,236 @@
+"""Early warning (预警): small named rules from the work plan, each with its own thresholds.
+
+`early_warnings` reads the region's cases once (slim documents: the summary fields derived from
+their records), and the case files of only those with recent petitions; every rule then runs over
+that in memory. A rule is a function from the cases and the thresholds to warnings; RULES lists
+them in the order reports show them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Any
+
+from bson import ObjectId
+
+from hub.analytics.thresholds import Thresholds
+from hub.cases.models import OPEN_STATUSES, Case, CaseFile, CaseTag
+from hub.records.enums import PetitionLevel, RecordKind, RiskLevel
+from hub.store.service import READ_BATCH_SIZE, find_by_ids
+
+
+class Severity(StrEnum):
+    """How urgently a warning needs attention (红 / 橙 / 黄)."""
+
+    CRITICAL = "CRITICAL"
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+
+
+SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2}
+
+
+class Rule(StrEnum):
+    """The early-warning rules."""
+
+    REPEAT_PETITIONS = "REPEAT_PETITIONS"
+    ESCALATED_PETITION = "ESCALATED_PETITION"
+    MASS_DISPUTE = "MASS_DISPUTE"
+    HIGH_RISK_WITHOUT_PLAN = "HIGH_RISK_WITHOUT_PLAN"
+    PLAN_REVIEW_OVERDUE = "PLAN_REVIEW_OVERDUE"
+    STALLED = "STALLED"
+    HANDOVER_CHURN = "HANDOVER_CHURN"
+    BACKLOG_UNASSIGNED = "BACKLOG_UNASSIGNED"
+
+
+RULE_LABELS = {
+    Rule.REPEAT_PETITIONS: "重复信访", Rule.ESCALATED_PETITION: "越级信访", Rule.MASS_DISPUTE: "群体性纠纷",
+    Rule.HIGH_RISK_WITHOUT_PLAN: "高风险未制定稳控方案", Rule.PLAN_REVIEW_OVERDUE: "稳控方案逾期未复核",
+    Rule.STALLED: "久拖未决", Rule.HANDOVER_CHURN: "多次移交未受理", Rule.BACKLOG_UNASSIGNED: "积案无责任人",
+}
+
+
+_LEVELS = {"TOWNSHIP": "乡镇", "DISTRICT": "区", "CITY": "市", "PROVINCE": "省", "BEIJING": "北京"}
+
+
+@dataclass(frozen=True)
+class EarlyWarning:
+    """One warning: which rule fired on which case, why, and who must act."""
+
+    rule: Rule
+    severity: Severity
+    case_id: ObjectId
+    case_no: str
+    reason: str
+    agency_code: str | None
+    person_id: str | None = None
+
+
+@dataclass
+class Scope:
+    """What the rules see: the region's cases (open and closed), the petitions among them."""
+
+    as_of: datetime
+    thresholds: Thresholds
+    cases: list[dict[str, Any]]
+    petitions: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (case, record)
+
+    @property
+    def open_cases(self) -> Iterator[dict[str, Any]]:
+        open_values = {s.value for s in OPEN_STATUSES}
+        return (c for c in self.cases if c["status"] in open_values)
+
+    def days_ago(self, days: int) -> datetime:
+        return self.as_of - timedelta(days=days)
+
+
+def _warning(rule: Rule, severity: Severity, case: Mapping[str, Any], reason: str, **extra: Any) -> EarlyWarning:
+    return EarlyWarning(rule=rule, severity=severity, case_id=case["_id"], case_no=case["case_no"], reason=reason,
+                   agency_code=case.get("lead_agency_code"), **extra)
+
+
+def repeat_petitions(scope: Scope) -> Iterator[EarlyWarning]:
+    """重复信访: one person petitioned `repeat_petitions` times or more within the window."""
+    t = scope.thresholds
+    since = scope.days_ago(t.repeat_window_days)
+    by_person: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)
+    for case, record in scope.petitions:
+        if since <= record["occurred_at"] <= scope.as_of:
+            for party in record.get("parties") or []:
+                by_person[party["person_id"]].append((case, record))
+    for person_id, petitions in sorted(by_person.items()):
+        if len(petitions) < t.repeat_petitions:
+            continue
+        case, latest = max(petitions, key=lambda p: p[1]["occurred_at"])
+        name = next(p["name"] for p in latest["parties"] if p["person_id"] == person_id)
+        cases = len({c["_id"] for c, _ in petitions})
+        severity = Severity.CRITICAL if len(petitions) >= 2 * t.repeat_petitions else Severity.HIGH
+        yield _warning(Rule.REPEAT_PETITIONS, severity, case,
+                       f"信访人{name}在{t.repeat_window_days}天内信访{len(petitions)}次(涉及{cases}件纠纷)",
+                       person_id=person_id)
+
+
+def escalated_petition(scope: Scope) -> Iterator[EarlyWarning]:
+    """越级信访: an open case with an escalated petition within the window."""
+    since = scope.days_ago(scope.thresholds.escalated_window_days)
+    open_ids = {c["_id"] for c in scope.open_cases}
+    latest: dict[ObjectId, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for case, record in scope.petitions:
+        details = record.get("details") or {}
+        if case["_id"] in open_ids and details.get("escalated") and since <= record["occurred_at"] <= scope.as_of:
+            if case["_id"] not in latest or latest[case["_id"]][1]["occurred_at"] < record["occurred_at"]:
+                latest[case["_id"]] = (case, record)
+    high_levels = {PetitionLevel.PROVINCE.value, PetitionLevel.BEIJING.value}
+    for case, record in latest.values():
+        level = (record.get("details") or {}).get("levelReached") or PetitionLevel.DISTRICT.value
+        severity = Severity.CRITICAL if level in high_levels else Severity.HIGH
+        when = record["occurred_at"].date().isoformat()
+        yield _warning(Rule.ESCALATED_PETITION, severity, case, f"{when}越级信访(到达{_LEVELS.get(level, level)}),纠纷尚未化解")
+
+
+def mass_dispute(scope: Scope) -> Iterator[EarlyWarning]:
+    """群体性纠纷: an open case with `mass_parties` parties or more."""
+    for case in scope.open_cases:
+        if int(case.get("party_count") or 0) >= scope.thresholds.mass_parties:
+            yield _warning(Rule.MASS_DISPUTE, Severity.HIGH, case, f"涉及{case['party_count']}人,属群体性纠纷")
+
+
+def high_risk_without_plan(scope: Scope) -> Iterator[EarlyWarning]:
+    """高风险未制定稳控方案: risk HIGH or MAJOR, open, and no stability-control plan."""
+    for case in scope.open_cases:
+        risk = case.get("risk_level")
+        if risk in (RiskLevel.HIGH.value, RiskLevel.MAJOR.value) and not case.get("has_stability_plan"):
+            severity = Severity.CRITICAL if risk == RiskLevel.MAJOR.value else Severity.HIGH
+            label = "重大" if risk == RiskLevel.MAJOR.value else "高"
+            yield _warning(Rule.HIGH_RISK_WITHOUT_PLAN, severity, case, f"风险等级为{label},尚未制定稳控方案")
+
+
+def plan_review_overdue(scope: Scope) -> Iterator[EarlyWarning]:
+    """稳控方案逾期未复核: an open case whose plan's review date has passed."""
+    today = scope.as_of.date()
+    for case in scope.open_cases:
+        review = _as_date(case.get("stability_plan_review_date"))
+        if case.get("has_stability_plan") and review is not None and review < today:
+            yield _warning(Rule.PLAN_REVIEW_OVERDUE, Severity.MEDIUM, case,
+                           f"稳控方案应于{review.isoformat()}复核,已逾期{(today - review).days}天")
+
+
+def stalled(scope: Scope) -> Iterator[EarlyWarning]:
+    """久拖未决: an open case with no record for `stalled_days`."""
+    cutoff = scope.days_ago(scope.thresholds.stalled_days)
+    for case in scope.open_cases:
+        last = case.get("last_activity_at")
+        if last is not None and last < cutoff:
+            yield _warning(Rule.STALLED, Severity.MEDIUM, case, f"已{(scope.as_of - last).days}天无新的办理记录")
+
+
+def handover_churn(scope: Scope) -> Iterator[EarlyWarning]:
+    """多次移交未受理: handed between agencies more than `unaccepted_handovers` times without acceptance."""
+    limit = scope.thresholds.unaccepted_handovers
+    for case in scope.open_cases:
+        count = int(case.get("unaccepted_handover_count") or 0)
+        if count > limit and not case.get("accepted"):
+            yield _warning(Rule.HANDOVER_CHURN, Severity.HIGH, case, f"在部门间移交{count}次,均未受理")
+
+
+def backlog_unassigned(scope: Scope) -> Iterator[EarlyWarning]:
+    """积案无责任人: a backlog case (tagged, or open past `backlog_days`) with no responsible person."""
+    cutoff = scope.days_ago(scope.thresholds.backlog_days)
+    for case in scope.open_cases:
+        backlog = CaseTag.BACKLOG.value in (case.get("tags") or []) or case["opened_at"] < cutoff
+        if backlog and not case.get("responsible_person"):
+            yield _warning(Rule.BACKLOG_UNASSIGNED, Severity.MEDIUM, case,
+                           f"已立案{(scope.as_of - case['opened_at']).days}天,属积案,未明确责任人")
+
+
+RULES: dict[Rule, Callable[[Scope], Iterable[EarlyWarning]]] = {
+    Rule.REPEAT_PETITIONS: repeat_petitions,
+    Rule.ESCALATED_PETITION: escalated_petition,
+    Rule.MASS_DISPUTE: mass_dispute,
+    Rule.HIGH_RISK_WITHOUT_PLAN: high_risk_without_plan,
+    Rule.PLAN_REVIEW_OVERDUE: plan_review_overdue,
+    Rule.STALLED: stalled,
+    Rule.HANDOVER_CHURN: handover_churn,
+    Rule.BACKLOG_UNASSIGNED: backlog_unassigned,
+}
+
+_FIELDS = ("case_no", "status", "opened_at", "last_activity_at", "lead_agency_code", "risk_level", "tags",
+           "has_stability_plan", "stability_plan_review_date", "party_count", "unaccepted_handover_count",
+           "accepted", "responsible_person", "petition_count")
+
+
+def _as_date(value: Any) -> date | None:
+    return value.date() if isinstance(value, datetime) else value
+
+
+async def load_scope(*, region: str, as_of: datetime, thresholds: Thresholds) -> Scope:
+    """The region's cases, and the petitions of those active within the petition windows."""
+    query = {"region_path": region, "opened_at": {"$lte": as_of}}
+    cursor = Case.get_pymongo_collection().find(query, {f: 1 for f in _FIELDS}, batch_size=READ_BATCH_SIZE)
+    cases = await cursor.to_list()
+    window = as_of - timedelta(days=max(thresholds.repeat_window_days, thresholds.escalated_window_days))
+    petitioned = {c["_id"]: c for c in cases
+                  if c.get("petition_count") and c.get("last_activity_at") and c["last_activity_at"] >= window}
+    petitions = [
+        (petitioned[f["_id"]], record)
+        for f in await find_by_ids(CaseFile.get_pymongo_collection(), list(petitioned))
+        for record in f.get("records") or []
+        if record["kind"] == RecordKind.PETITION.value
+    ]
+    return Scope(as_of=as_of, thresholds=thresholds, cases=cases, petitions=petitions)
+
+
+async def early_warnings(
+    *, region: str, as_of: datetime | None = None, thresholds: Thresholds | None = None,
+    rules: Iterable[Rule] | None = None,
+) -> list[EarlyWarning]:
+    """Every warning the rules raise for the region's cases at `as_of` (now by default), most severe first."""
+    scope = await load_scope(region=region, as_of=as_of or datetime.now(timezone.utc),
+                             thresholds=thresholds or Thresholds())
+    found = [w for rule in (rules or RULES) for w in RULES[rule](scope)]
+    order = list(RULES)
+    return sorted(found, key=lambda w: (SEVERITY_ORDER[w.severity], order.index(w.rule), w.case_no))

@@ -1,0 +1,158 @@
+"""The joint-meeting brief: everything a meeting is prepared from, gathered in one go.
+
+For a meeting: the period since the region's previous meeting (or the level's usual interval),
+the summary of that period by participating agency and by category, the monthly trend, each
+agenda case with its latest records and open handovers, the open decisions of earlier meetings
+(overdue first), and the region's current early warnings. The same without a meeting, for a
+region and a calendar month (the monthly / semi-monthly analysis, 分析研判).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+
+from beanie import PydanticObjectId
+
+from hub.analytics.summary import Dimension, Summary, SummaryFilter, summarize
+from hub.analytics.thresholds import Thresholds
+from hub.analytics.warnings import EarlyWarning, early_warnings
+from hub.cases import service as case_service
+from hub.cases.derive import REPORTING_TZ, pending_handovers
+from hub.cases.models import Case
+from hub.errors import BadUserInput
+from hub.meetings import service as meeting_service
+from hub.meetings.models import JointMeeting, MeetingLevel
+from hub.records.models import RECORD_CLASSES, Record
+from hub.records.enums import RecordKind
+from hub.regions import service as region_service
+from hub.regions.models import Region
+
+LATEST_RECORDS = 5
+TREND_MONTHS = 12
+USUAL_INTERVAL = {MeetingLevel.DISTRICT: timedelta(days=30), MeetingLevel.TOWNSHIP: timedelta(days=15)}
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """A case on the agenda, with what is needed to discuss it."""
+
+    case: Case
+    latest_records: list[Record]
+    open_handovers: list[Record]
+
+
+@dataclass(frozen=True)
+class Brief:
+    """A meeting's (or a region-month's) preparation pack."""
+
+    region: Region
+    period_from: datetime
+    period_to: datetime
+    as_of: datetime
+    meeting: JointMeeting | None
+    by_agency: Summary
+    by_category: Summary
+    trend: Summary
+    agenda: list[AgendaItem]
+    open_decisions: list[meeting_service.OpenDecision]
+    warnings: list[EarlyWarning]
+
+
+def _start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, REPORTING_TZ).astimezone(timezone.utc)
+
+
+def month_period(month: str) -> tuple[datetime, datetime]:
+    """[first instant, first instant of the next month) of ``YYYY-MM`` on the district's clock."""
+    try:
+        first = datetime.strptime(month, "%Y-%m").date()
+    except ValueError:
+        raise BadUserInput(f"a period is a month written YYYY-MM, not {month!r}", field="period") from None
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return _start_of_day(first), _start_of_day(following)
+
+
+def _months_before(end: datetime, months: int) -> datetime:
+    """The first instant of the month `months - 1` months before the one `end` closes."""
+    last = (end - timedelta(microseconds=1)).astimezone(REPORTING_TZ)
+    index = last.year * 12 + last.month - 1 - (months - 1)
+    return _start_of_day(date(index // 12, index % 12 + 1, 1))
+
+
+def _typed(doc: dict) -> Record:  # type: ignore[type-arg]
+    return RECORD_CLASSES[RecordKind(doc["kind"])].model_validate(doc)
+
+
+async def _agenda(case_ids: list[PydanticObjectId]) -> list[AgendaItem]:
+    cases, files = await asyncio.gather(case_service.get_many(ids=case_ids), case_service.get_files(ids=case_ids))
+    items = []
+    for case_id in case_ids:
+        if case_id not in cases:
+            continue
+        records = files[case_id].records if case_id in files else []
+        items.append(AgendaItem(
+            case=cases[case_id],
+            latest_records=[_typed(r) for r in records[-LATEST_RECORDS:]][::-1],
+            open_handovers=[_typed(dict(r)) for r in pending_handovers(records)],
+        ))
+    return items
+
+
+async def _gather(
+    *, region: Region, period_from: datetime, period_to: datetime, participants: list[str] | None,
+    meeting: JointMeeting | None, as_of: datetime, thresholds: Thresholds,
+) -> Brief:
+    in_period = SummaryFilter(region=region.code, opened_from=period_from, opened_to=period_to, as_of=as_of,
+                              backlog_days=thresholds.backlog_days)
+    trend_filter = replace(in_period, opened_from=_months_before(period_to, TREND_MONTHS))
+    agency_filter = replace(in_period, agencies=participants) if participants else in_period
+    by_agency, by_category, trend, agenda, decisions, warnings = await asyncio.gather(
+        summarize(filter=agency_filter, group_by=[Dimension.AGENCY]),
+        summarize(filter=in_period, group_by=[Dimension.CATEGORY]),
+        summarize(filter=trend_filter, group_by=[Dimension.MONTH]),
+        _agenda(meeting.agenda_case_ids if meeting else []),
+        meeting_service.open_decisions_before(meeting=meeting) if meeting else _nothing(),
+        early_warnings(region=region.code, as_of=as_of, thresholds=thresholds),
+    )
+    if participants:  # only the participating agencies' rows
+        wanted = set(participants)
+        by_agency = Summary(filter=by_agency.filter, group_by=by_agency.group_by, total=by_agency.total,
+                            rows=[r for r in by_agency.rows if r.key[Dimension.AGENCY] in wanted])
+    return Brief(region=region, period_from=period_from, period_to=period_to, as_of=as_of, meeting=meeting,
+                 by_agency=by_agency, by_category=by_category, trend=trend, agenda=agenda,
+                 open_decisions=decisions, warnings=warnings)
+
+
+async def _nothing() -> list[meeting_service.OpenDecision]:
+    return []
+
+
+async def meeting_brief(
+    *, meeting_id: PydanticObjectId, thresholds: Thresholds, as_of: datetime | None = None
+) -> Brief:
+    """The brief of one meeting: its period runs from the region's previous meeting to this one."""
+    meeting = await meeting_service.get_or_raise(meeting_id=meeting_id)
+    region = await region_service.get_by_code(code=meeting.region_code)
+    if region is None:
+        raise BadUserInput(f"the meeting's region {meeting.region_code!r} no longer exists")
+    previous = await meeting_service.previous(meeting=meeting)
+    period_to = _start_of_day(meeting.held_on)
+    period_from = _start_of_day(previous.held_on) if previous else period_to - USUAL_INTERVAL[meeting.level]
+    return await _gather(
+        region=region, period_from=period_from, period_to=period_to, participants=meeting.participant_agency_codes,
+        meeting=meeting, as_of=as_of or datetime.now(timezone.utc), thresholds=thresholds,
+    )
+
+
+async def region_brief(*, region_code: str, month: str, thresholds: Thresholds, as_of: datetime | None = None) -> Brief:
+    """The monthly analysis of a region, without a meeting."""
+    region = await region_service.get_by_code(code=region_code)
+    if region is None:
+        raise BadUserInput(f"unknown region code {region_code!r}", field="region")
+    period_from, period_to = month_period(month)
+    return await _gather(
+        region=region, period_from=period_from, period_to=period_to, participants=None, meeting=None,
+        as_of=as_of or min(datetime.now(timezone.utc), period_to), thresholds=thresholds,
+    )

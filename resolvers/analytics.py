@@ -1,0 +1,41 @@
+"""Summaries and early warnings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from hub.analytics.summary import summarize
+from hub.analytics.warnings import early_warnings
+from hub.errors import BadUserInput
+from resolvers.context import Context
+from schema.analytics import EarlyWarningType, SummaryDimension, SummaryFilterInput, SummaryType, WarningRule
+
+
+@strawberry.type
+class AnalyticsQuery:
+    @strawberry.field(
+        description=(
+            "分析研判 — cases screened, accepted, in mediation, resolved, failed, referred, escalated; petitions; "
+            "risk levels; backlog; resolution rate and median days to resolution. Grouped by any combination of "
+            "dimensions (none: the total only)."
+        )
+    )
+    async def summary(
+        self, info: Info[Context, None], filter: SummaryFilterInput,
+        group_by: list[SummaryDimension],  # type: ignore[valid-type]
+    ) -> SummaryType:
+        if len(set(group_by)) != len(group_by):
+            raise BadUserInput("each dimension may appear once in groupBy", field="groupBy")
+        return SummaryType.from_domain(await summarize(filter=filter.to_domain(), group_by=group_by))
+
+    @strawberry.field(description="预警 — the early warnings the work plan's rules raise for a region's cases, most severe first.")
+    async def early_warnings(
+        self, info: Info[Context, None], region: strawberry.ID, as_of: datetime | None = None,
+        rules: list[WarningRule] | None = None,  # type: ignore[valid-type]
+    ) -> list[EarlyWarningType]:
+        found = await early_warnings(region=str(region), as_of=as_of, thresholds=info.context.settings.warnings,
+                                     rules=rules)
+        return [EarlyWarningType.from_domain(w) for w in found]

@@ -1,0 +1,89 @@
+"""Joint meetings: scheduling, agenda, decisions, and the brief."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from hub.meetings import brief as brief_service
+from hub.meetings import service as meeting_service
+from resolvers.context import Context
+from schema.meetings import (
+    DecisionType, JointMeetingBriefType, JointMeetingType, RecordDecisionInput, ScheduleMeetingInput,
+)
+from schema.relay import object_id
+
+
+@strawberry.type(name="DecisionPayload", description="A decision and the meeting it belongs to, as stored.")
+class DecisionPayload:
+    meeting: JointMeetingType = strawberry.field(description="The meeting.")
+    decision: DecisionType = strawberry.field(description="The decision.")
+
+
+@strawberry.type
+class MeetingQuery:
+    @strawberry.field(description="One joint meeting; unknown: null with NOT_FOUND.")
+    async def joint_meeting(self, info: Info[Context, None], id: strawberry.ID) -> JointMeetingType | None:
+        meeting = await meeting_service.get_or_raise(meeting_id=object_id(id, "JointMeeting"))  # type: ignore[arg-type]
+        return JointMeetingType.from_model(meeting)
+
+    @strawberry.field(description="A region's joint meetings (its own and those below it), latest first.")
+    async def joint_meetings(
+        self, info: Info[Context, None], region: strawberry.ID, held_from: date | None = None,
+        held_to: date | None = None,
+    ) -> list[JointMeetingType]:
+        found = await meeting_service.list_for_region(region_code=str(region), held_from=held_from, held_to=held_to)
+        return [JointMeetingType.from_model(m) for m in found]
+
+    @strawberry.field(
+        description="会议材料 — in one request: the period's figures by participating agency and by category, the "
+                    "agenda cases with their latest records and open handovers, open decisions of earlier meetings "
+                    "(overdue first), and the region's current early warnings."
+    )
+    async def joint_meeting_brief(self, info: Info[Context, None], meeting_id: strawberry.ID) -> JointMeetingBriefType:
+        brief = await brief_service.meeting_brief(
+            meeting_id=object_id(meeting_id, "JointMeeting"),  # type: ignore[arg-type]
+            thresholds=info.context.settings.warnings,
+        )
+        return JointMeetingBriefType.from_domain(brief)
+
+
+@strawberry.type
+class MeetingMutation:
+    @strawberry.mutation(description="召开联席会议 — schedule a joint meeting.")
+    async def schedule_joint_meeting(self, info: Info[Context, None], input: ScheduleMeetingInput) -> JointMeetingType:
+        meeting = await meeting_service.schedule(
+            level=input.level, region_code=input.region, held_on=input.held_on, convener=input.convener,
+            participants=input.participants, title=input.title,
+        )
+        return JointMeetingType.from_model(meeting)
+
+    @strawberry.mutation(description="Put cases on a meeting's agenda (议题); a case already on it stays once.")
+    async def add_to_agenda(
+        self, info: Info[Context, None], meeting_id: strawberry.ID, case_ids: list[strawberry.ID]
+    ) -> JointMeetingType:
+        meeting = await meeting_service.add_to_agenda(
+            meeting_id=object_id(meeting_id, "JointMeeting"),  # type: ignore[arg-type]
+            case_ids=[object_id(c, "Case") for c in case_ids],  # type: ignore[misc]
+        )
+        return JointMeetingType.from_model(meeting)
+
+    @strawberry.mutation(description="Record a decision of the meeting: text, owner agency, due date.")
+    async def record_decision(self, info: Info[Context, None], input: RecordDecisionInput) -> DecisionPayload:
+        meeting, decision = await meeting_service.record_decision(
+            meeting_id=object_id(input.meeting_id, "JointMeeting"),  # type: ignore[arg-type]
+            text=input.text, owner=input.owner_agency, due_date=input.due_date,
+            case_id=object_id(input.case_id, "Case") if input.case_id else None,  # type: ignore[arg-type]
+        )
+        return DecisionPayload(meeting=JointMeetingType.from_model(meeting), decision=DecisionType.from_model(decision))
+
+    @strawberry.mutation(description="Mark a decision done (落实); marking it again changes nothing.")
+    async def complete_decision(
+        self, info: Info[Context, None], meeting_id: strawberry.ID, key: str, note: str | None = None
+    ) -> DecisionPayload:
+        meeting, decision = await meeting_service.complete_decision(
+            meeting_id=object_id(meeting_id, "JointMeeting"), key=key, note=note,  # type: ignore[arg-type]
+        )
+        return DecisionPayload(meeting=JointMeetingType.from_model(meeting), decision=DecisionType.from_model(decision))
