@@ -6,8 +6,12 @@ BIN := $(VENV)/bin
 STORE_BIN := .cache/bin/localstore
 STORE_SRC := $(wildcard tools/localstore/*.go) tools/localstore/go.mod tools/localstore/go.sum
 export GOFLAGS := -buildvcs=false
+# Report tests render pages in Debian's Chromium; a CJK font makes their screenshots legible.
+BROWSER := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup store demo test serve seed bench schema clean
+.PHONY: setup store browser demo test serve seed bench schema clean
 
 setup: $(VENV)/.installed $(STORE_BIN)
 
@@ -24,12 +28,18 @@ $(STORE_BIN): $(STORE_SRC)
 	@mkdir -p $(dir $@)
 	cd tools/localstore && go build -trimpath -o ../../$(STORE_BIN) .
 
+browser: $(BROWSER) $(CJK_FONT)
+
+$(BROWSER) $(CJK_FONT):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei
+
 demo: setup
 	$(BIN)/hub store start
 	$(BIN)/hub seed --if-empty
 	$(BIN)/hub serve
 
-test: setup
+test: setup browser
 	$(BIN)/pytest
 
 schema: $(VENV)/.installed

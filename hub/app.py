@@ -1,4 +1,4 @@
-"""Composition root: the Starlette app with /graphql, /healthz, /readyz and /metrics."""
+"""Composition root: the Starlette app with /graphql, /reports/brief, /healthz, /readyz and /metrics."""
 
 from __future__ import annotations
 
@@ -6,26 +6,32 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from typing import Any
 
 import strawberry
+from bson import ObjectId
+from bson.errors import InvalidId
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import AddValidationRules
 
 from hub.config import Settings, get_settings
+from hub.errors import BadUserInput, HubError
 from hub.metrics import Metrics, MetricsMiddleware
 from hub.people.crypto import PersonalDataKeys
+from hub.reports import brief as report_service
 from hub.store import service as store_service
 from resolvers.context import Context, Loaders
 from resolvers.root import build_schema
 from schema.errors import HubSchema
+from schema.relay import object_id
 
 log = logging.getLogger("hub.app")
 
@@ -116,6 +122,34 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
+def meeting_id_from(text: str) -> ObjectId:
+    """A meeting's id from its GraphQL ID or the bare 24-hex id (as `hub report` accepts either)."""
+    try:
+        return ObjectId(text)
+    except InvalidId:
+        return object_id(text, "JointMeeting")
+
+
+async def brief_report(request: Request) -> Response:
+    """GET /reports/brief?meeting=ID, or ?region=CODE&period=YYYY-MM: the printable brief as HTML."""
+    settings: Settings = request.app.state.settings
+    params = request.query_params
+    now = datetime.now(timezone.utc)
+    try:
+        if "meeting" in params:
+            html = await report_service.meeting_report(
+                meeting_id=meeting_id_from(params["meeting"]), thresholds=settings.warnings, now=now)
+        elif "region" in params and "period" in params:
+            html = await report_service.region_report(
+                region_code=params["region"], month=params["period"], thresholds=settings.warnings, now=now)
+        else:
+            raise BadUserInput("give ?meeting=ID, or ?region=CODE&period=YYYY-MM")
+    except HubError as exc:
+        status = {"NOT_FOUND": 404, "FORBIDDEN": 403, "UNAUTHENTICATED": 401}.get(exc.code, 400)
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=status)
+    return HTMLResponse(html)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the hub; the lifespan opens the database client and closes it on shutdown."""
     settings = settings or get_settings()
@@ -141,6 +175,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),
+            Route("/reports/brief", brief_report, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -152,6 +152,40 @@ def recompute(case_no: str | None) -> None:
     click.echo(f"recomputed; {changed} case(s) changed")
 
 
+@main.group()
+def report() -> None:
+    """Printable reports."""
+
+
+@report.command("brief")
+@click.option("--meeting", "meeting", default=None, help="The joint meeting's ID (GraphQL ID or 24-hex id).")
+@click.option("--region", default=None, help="Region code, for a monthly analysis without a meeting.")
+@click.option("--period", default=None, help="The month, YYYY-MM (with --region).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
+@reports_errors
+def report_brief(meeting: str | None, region: str | None, period: str | None, out: Path) -> None:
+    """Write the joint-meeting brief (or a region's monthly analysis) as one self-contained HTML file."""
+    from datetime import datetime, timezone
+
+    from hub.app import meeting_id_from
+    from hub.reports import brief as report_service
+
+    if (meeting is None) == (region is None) or (region is not None) != (period is not None):
+        raise click.UsageError("give --meeting ID, or --region CODE with --period YYYY-MM")
+
+    async def work(settings: Settings, database: Any) -> str:
+        now = datetime.now(timezone.utc)
+        if meeting is not None:
+            return await report_service.meeting_report(
+                meeting_id=meeting_id_from(meeting), thresholds=settings.warnings, now=now)
+        return await report_service.region_report(
+            region_code=region or "", month=period or "", thresholds=settings.warnings, now=now)
+
+    html = run_with_database(work)
+    out.write_text(html, encoding="utf-8")
+    click.echo(f"wrote {out} ({len(html.encode()) // 1024} KiB)")
+
+
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--agency", required=True, help="Code of the agency whose ledger this is (see `hub agencies`).")

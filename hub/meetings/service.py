@@ -21,7 +21,9 @@ MAX_AGENDA = 200
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, at the store's precision (milliseconds), so an answer equals what is read back later."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 async def _known_agencies(codes: Sequence[str], field: str) -> None:
