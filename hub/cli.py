@@ -256,7 +256,8 @@ def seed(scale: int, seed_value: int | None, reset: bool, if_empty: bool) -> Non
         click.echo("the database already has cases; nothing loaded (drop --if-empty, or use --reset)")
         return
     counts = {status.value.lower(): n for status, n in summary.counts.items()}
-    click.echo(f"{summary.batches} batches: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    click.echo(f"{summary.batches} batches: " + ", ".join(f"{n} {s}" for s, n in counts.items())
+               + f"; {summary.meetings} joint meetings")
     for line in summary.rejections:
         click.echo(f"rejected {line}", err=True)
     if summary.rejections:

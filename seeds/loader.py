@@ -18,6 +18,7 @@ from hub.regions import service as region_service
 from hub.regions.models import Region
 from seeds import generator
 from seeds.generator import DEFAULT_SEED, RegionSeed
+from seeds.meetings import load_meetings
 
 
 @dataclass
@@ -28,6 +29,7 @@ class LoadSummary:
     batches: int = 0
     counts: dict[RecordStatus, int] = field(default_factory=lambda: {s: 0 for s in RecordStatus})
     rejections: list[str] = field(default_factory=list)
+    meetings: int = 0
 
 
 def _region_documents(seeds: list[RegionSeed]) -> list[Region]:
@@ -87,6 +89,7 @@ async def load(
                                           + "; ".join(f"{e.path} {e.code}" for e in result.errors))
         if on_batch:
             on_batch(len(outcome.results))
+    summary.meetings = len(await load_meetings(now=now or generator.DEFAULT_NOW))
     return summary
 
 

@@ -45,6 +45,7 @@ async def test_loading_again_changes_nothing(demo: loader.LoadSummary, keys: Per
     again = await loader.load(keys=keys, scale=SCALE)
     assert again.counts[RecordStatus.CREATED] == 0
     assert again.counts[RecordStatus.UNCHANGED] == demo.counts[RecordStatus.CREATED]
+    assert demo.meetings == again.meetings == 2  # found again, not scheduled twice
     assert (await loader.load(keys=keys, scale=SCALE, if_empty=True)).skipped
 
 
@@ -73,3 +74,19 @@ async def test_escalated_petitioner_has_earlier_grassroots_mediation(
     prior = result["priorGrassrootsMediation"]
     assert prior and all(p["occurredAt"] < result["firstPetitionAt"] for p in prior)
     assert {p["channel"] for p in prior} <= {"PEOPLES", "ADMINISTRATIVE"}
+
+
+MEETINGS = """{ jointMeetings(region: "510199") { id heldOn agenda { caseNo riskLevel status }
+  decisions { key status dueDate } } }"""
+
+
+async def test_the_demo_has_a_meeting_to_prepare(demo: loader.LoadSummary, http: httpx.AsyncClient) -> None:
+    current, earlier = (await http.post("/graphql", json={"query": MEETINGS})).json()["data"]["jointMeetings"]
+    assert current["heldOn"] == "2026-11-15" and earlier["heldOn"] == "2026-10-16"
+    assert current["agenda"] and all(c["riskLevel"] in {"HIGH", "MAJOR"} for c in current["agenda"])
+    assert [d["status"] for d in earlier["decisions"]] == ["DONE", "OPEN", "OPEN"]
+    brief = (await http.post("/graphql", json={"query": """query($id: ID!) { jointMeetingBrief(meetingId: $id) {
+        openDecisions { overdue decision { key } } agenda { case { caseNo } } } }""",
+                                               "variables": {"id": current["id"]}})).json()["data"]["jointMeetingBrief"]
+    assert [(o["decision"]["key"], o["overdue"]) for o in brief["openDecisions"]] == [("D2", True), ("D3", False)]
+    assert len(brief["agenda"]) == len(current["agenda"])

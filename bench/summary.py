@@ -1,0 +1,116 @@
+"""Analysis read paths over HTTP against a running `hub serve`: `summary` and `jointMeetingBrief`.
+
+    .venv/bin/python -m bench.summary --url mongodb://127.0.0.1:27018/ [--db mediation_hub] [--runs 10]
+
+Needs a seeded database (`hub seed --scale N`). Starts `hub serve` on a free port against it,
+schedules a district joint meeting with ten agenda cases and an earlier meeting's open decisions,
+then times, each `--runs` times: `summary` over the whole district grouped by agency x month, the
+same summary's aggregation pipelines sent with PyMongo directly (the floor), and
+`jointMeetingBrief`. Prints p50 / p99. The meetings it creates are removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from pymongo import MongoClient
+
+from bench.case_view import timed
+from bench.common import describe, free_port
+from schema.relay import object_id, to_global_id
+
+SUMMARY = """query($groupBy: [SummaryDimension!]!) { summary(filter: {region: "510199"}, groupBy: $groupBy) {
+  total { cases resolved resolutionRate medianDaysToResolution backlog }
+  groups { key { dimension value label } figures { cases resolved failed referred resolutionRate backlog } } } }"""
+BRIEF = """query($id: ID!) { jointMeetingBrief(meetingId: $id) {
+  periodFrom periodTo
+  byAgency { total { cases } groups { key { label } figures { cases resolved resolutionRate } } }
+  byCategory { groups { key { label } figures { cases } } }
+  trend { groups { key { value } figures { cases resolved } } }
+  agenda { case { caseNo title status } latestRecords { kind occurredAt summary agency { name } }
+           openHandovers { occurredAt agency { name } } }
+  openDecisions { overdue decision { key text dueDate ownerAgency { name } } }
+  warnings { rule severity reason caseNo responsibleAgency { name } } } }"""
+SCHEDULE = """mutation($d: Date!, $convener: String!, $participants: [String!]!) { scheduleJointMeeting(input: {level: DISTRICT, region: "510199", heldOn: $d,
+  convener: $convener, participants: $participants}) { id } }"""
+
+
+def main() -> None:
+    """Command-line entry."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--db", default="mediation_hub")
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+
+    db = MongoClient(args.url, tz_aware=True)[args.db]
+    cases = db.cases.estimated_document_count()
+    records = db.records.estimated_document_count()
+    convener = db.agencies.find_one({"kind": "COORDINATION_CENTRE", "region_code": "510199"})
+    participants = [a["code"] for a in db.agencies.find({"region_code": "510199"}).limit(8)]
+    agenda = [c["_id"] for c in db.cases.find({"status": "IN_MEDIATION"}, {"_id": 1}).limit(10)]
+    print(f"data: {cases} cases, {records} records; meeting of {len(participants)} agencies, {len(agenda)} agenda cases")
+
+    port = free_port()
+    env = {**os.environ, "HUB_MONGODB_URL": args.url, "HUB_DB": args.db, "HUB_PORT": str(port)}
+    hub = Path(sys.executable).with_name("hub")
+    server = subprocess.Popen([str(hub), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    created: list[str] = []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as http:
+            for _ in range(300):
+                try:
+                    if http.get("/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+
+            def post(query: str, **variables: object) -> dict:
+                body = http.post("/graphql", json={"query": query, "variables": variables}).json()
+                assert "errors" not in body, body["errors"]
+                return body["data"]
+
+            def meeting_on(day: str) -> str:
+                found = post(SCHEDULE, d=day, convener=convener["code"], participants=participants)
+                return found["scheduleJointMeeting"]["id"]
+
+            earlier = meeting_on("2026-10-15")
+            for n, due in enumerate(("2026-10-31", "2026-12-31")):
+                post("""mutation($m: ID!, $t: String!, $o: String!, $d: Date!) { recordDecision(input: {
+                       meetingId: $m, text: $t, ownerAgency: $o, dueDate: $d}) { decision { key } } }""",
+                     m=earlier, t=f"决定事项 {n + 1}", o=participants[n % len(participants)], d=due)
+            meeting = meeting_on("2026-11-14")
+            created += [earlier, meeting]
+            ids = [to_global_id("Case", c) for c in agenda]
+            post("mutation($m: ID!, $c: [ID!]!) { addToAgenda(meetingId: $m, caseIds: $c) { id } }", m=meeting, c=ids)
+
+            summary = timed(lambda: post(SUMMARY, groupBy=["AGENCY", "MONTH"]), args.runs)
+            groups = len(post(SUMMARY, groupBy=["AGENCY", "MONTH"])["summary"]["groups"])
+
+            def direct() -> None:
+                fields = ["agencies", "opened_month", "status", "risk_level", "tags", "referral_target", "screened",
+                          "accepted", "petition_count", "escalated_petition_count", "resolution_days"]
+                match = {"$match": {"region_path": "510199"}}
+                list(db.cases.aggregate([match, {"$group": {"_id": {f: f"${f}" for f in fields}, "n": {"$sum": 1}}}]))
+
+            floor = timed(direct, args.runs)
+            brief = timed(lambda: post(BRIEF, id=meeting), args.runs)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        db.joint_meetings.delete_many({"_id": {"$in": [object_id(m, "JointMeeting") for m in created]}})
+
+    print(f"summary by agency x month ({groups} groups), over HTTP: {describe(summary)}")
+    print(f"its main aggregation pipeline, PyMongo directly:     {describe(floor)}")
+    print(f"jointMeetingBrief, over HTTP:                        {describe(brief)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Who is calling (tokens) and what they may do (one policy)."""

@@ -1,0 +1,71 @@
+"""Bearer tokens: signed JWTs naming an agency, a user, roles and an expiry (HS256, `HUB_SECRET_KEY`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+
+import jwt
+
+from hub.errors import BadUserInput, Unauthenticated
+
+ALGORITHM = "HS256"
+ISSUER = "mediation-hub"
+MAX_TTL = timedelta(days=30)
+
+
+class Role(StrEnum):
+    """What a user may do beyond what their agency may see."""
+
+    PII = "pii"  # see ID numbers, phones and addresses in clear
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a valid token says."""
+
+    agency_code: str
+    user: str
+    roles: frozenset[str]
+    expires_at: datetime
+
+
+def parse_ttl(text: str) -> timedelta:
+    """``8h``, ``30m``, ``7d`` or ``90s`` as a duration (at most 30 days)."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
+    if not match:
+        raise BadUserInput(f"a lifetime is a number and a unit (s, m, h, d), e.g. 8h; not {text!r}", field="ttl")
+    amount, unit = int(match.group(1)), match.group(2)
+    ttl = timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+    if not timedelta(0) < ttl <= MAX_TTL:
+        raise BadUserInput("a token lives between 1 second and 30 days", field="ttl")
+    return ttl
+
+
+def issue(*, secret: str, agency_code: str, user: str, roles: list[str], ttl: timedelta,
+          now: datetime | None = None) -> str:
+    """A signed token."""
+    issued = now or datetime.now(timezone.utc)
+    payload = {"iss": ISSUER, "sub": user, "agency": agency_code, "roles": sorted(set(roles)),
+               "iat": issued, "exp": issued + ttl}
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def verify(*, secret: str, token: str) -> Claims:
+    """The claims of a token signed with `secret` that has not expired; UNAUTHENTICATED otherwise."""
+    try:
+        payload = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
+                             options={"require": ["exp", "iat", "sub", "iss"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("the token has expired; ask for a new one (`hub token`)") from None
+    except jwt.InvalidSignatureError:
+        raise Unauthenticated("the token's signature is not valid for this hub") from None
+    except jwt.InvalidTokenError:
+        raise Unauthenticated("the token is malformed") from None
+    agency, roles = payload.get("agency"), payload.get("roles", [])
+    if not isinstance(agency, str) or not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Unauthenticated("the token is malformed")
+    return Claims(agency_code=agency, user=str(payload["sub"]), roles=frozenset(roles),
+                  expires_at=datetime.fromtimestamp(payload["exp"], timezone.utc))
