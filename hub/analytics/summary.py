@@ -1,18 +1,19 @@
 """Cross-department figures (分析研判): counts over cases, grouped by any combination of dimensions.
 
-One aggregation pipeline does the counting: `$match` on the filter (index-backed: region path,
-opening time), then `$group` by the requested dimensions together with every per-case fact a
-figure needs (status, risk level, tags, referral target, petition counts, days to resolution),
-counting cases with a single `$sum: 1`. The groups that come back are small and exact; folding
-them into figures is plain arithmetic here. A second pipeline counts the backlog (open cases
-older than the threshold at `as_of`).
+On MongoDB, one aggregation pipeline does the counting: `$match` on the filter (index-backed:
+region path, opening time), then `$group` by the requested dimensions together with every per-case
+fact a figure needs (status, risk level, tags, referral target, petition counts, days to
+resolution), counting cases with a single `$sum: 1`; a second pipeline counts the backlog (open
+cases older than the threshold at `as_of`). Folding the groups into figures is plain arithmetic here.
 
 Why not `$sum` per figure, `$cond` or `$unwind`? The local store (FerretDB v1.24, SQLite) computes
 only the first accumulator of a `$group` (the others come back as 0), implements no `$cond`, and
-its `$unwind` drops every other field of the document. The pipelines here use only what both
-stores compute correctly. Array dimensions (agency, agency kind, channel) are grouped by their
-whole value and expanded here, so each case counts once per agency it involves, and exactly once
-in the total.
+its `$unwind` drops every other field of the document. And its `$group` compares each document
+with every group found so far, so thousands of small groups take it tens of seconds: there the
+pipeline is `$match` and `$project`, one scan, and the grouping happens here (`Strategy.HERE`).
+Both strategies give the same figures (tests/analytics). Array dimensions (agency, agency kind,
+channel) are grouped by their whole value and expanded here, so each case counts once per agency
+it involves, and exactly once in the total.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 from hub.cases.models import OPEN_STATUSES, Case, CaseStatus, CaseTag
 from hub.errors import BadUserInput
 from hub.records.enums import RiskLevel
+from hub.store.service import READ_BATCH_SIZE, on_ferretdb
 
 DEFAULT_BACKLOG_DAYS = 90
 
@@ -186,31 +188,71 @@ def _key_values(doc_key: Mapping[str, Any], dimension: Dimension) -> list[str | 
     return [value]
 
 
+@dataclass(frozen=True)
+class Group:
+    """Cases sharing a key (dimension fields and facts): how many, and how many of them are backlog."""
+
+    key: Mapping[str, Any]
+    cases: int
+    backlog: int
+
+
 def fold(
-    groups: Iterable[Mapping[str, Any]], backlog: Iterable[Mapping[str, Any]], group_by: Sequence[Dimension]
+    groups: Iterable[Group], group_by: Sequence[Dimension]
 ) -> tuple[Figures, dict[tuple[str | None, ...], Figures]]:
-    """Fold the pipelines' groups into a total and per-key figures."""
+    """Fold groups into a total and per-key figures."""
     total = Figures()
     rows: dict[tuple[str | None, ...], Figures] = defaultdict(Figures)
     for group in groups:
-        key, n = group["_id"], int(group["n"])
-        total.add(key, n)
-        for combo in product(*(_key_values(key, d) for d in group_by)):
-            rows[combo].add(key, n)
-    for group in backlog:
-        key, n = group["_id"], int(group["n"])
-        total.backlog += n
-        for combo in product(*(_key_values(key, d) for d in group_by)):
-            rows[combo].backlog += n
+        targets = [total, *(rows[c] for c in product(*(_key_values(group.key, d) for d in group_by)))]
+        for figures in targets:
+            if group.cases:
+                figures.add(group.key, group.cases)
+            figures.backlog += group.backlog
     return total, rows
+
+
+class Strategy(StrEnum):
+    """Where cases are grouped: by the store (`$group`) or here, from projected cases."""
+
+    STORE = "STORE"
+    HERE = "HERE"
 
 
 def _group_stage(fields: Iterable[str]) -> dict[str, Any]:
     return {"$group": {"_id": {f: f"${f}" for f in fields}, "n": {"$sum": 1}}}
 
 
-async def summarize(*, filter: SummaryFilter, group_by: Sequence[Dimension]) -> Summary:
-    """Figures for the cases the filter matches, in total and by every combination of group_by."""
+async def _grouped_by_store(
+    match: dict[str, Any], backlog_match: dict[str, Any], dim_fields: list[str]
+) -> list[Group]:
+    """Two pipelines: the cases by dimensions and facts, and the backlog by dimensions."""
+    collection = Case.get_pymongo_collection()
+    main, backlog = await asyncio.gather(
+        collection.aggregate([{"$match": match}, _group_stage([*dim_fields, *FACTS])]),
+        collection.aggregate([{"$match": backlog_match}, _group_stage(dim_fields)]),
+    )
+    return ([Group(key=g["_id"], cases=int(g["n"]), backlog=0) async for g in main]
+            + [Group(key=g["_id"], cases=0, backlog=int(g["n"])) async for g in backlog])
+
+
+async def _grouped_here(match: dict[str, Any], dim_fields: list[str], cutoff: datetime) -> list[Group]:
+    """One pipeline projecting each matched case to its dimensions and facts; every case is its own group."""
+    fields = {f: 1 for f in (*dim_fields, *FACTS, "opened_at")}
+    cursor = await Case.get_pymongo_collection().aggregate([{"$match": match}, {"$project": fields}],
+                                                           batchSize=READ_BATCH_SIZE)
+    open_values = {s.value for s in OPEN_STATUSES}
+    return [Group(key=doc, cases=1, backlog=int(doc["status"] in open_values and doc["opened_at"] < cutoff))
+            async for doc in cursor]
+
+
+async def summarize(
+    *, filter: SummaryFilter, group_by: Sequence[Dimension], strategy: Strategy | None = None
+) -> Summary:
+    """Figures for the cases the filter matches, in total and by every combination of group_by.
+
+    `strategy` defaults to grouping by the store on MongoDB and here on the local store.
+    """
     dims = tuple(dict.fromkeys(group_by))
     if filter.backlog_days < 0:
         raise BadUserInput("backlogDays must not be negative", field="backlogDays")
@@ -218,17 +260,17 @@ async def summarize(*, filter: SummaryFilter, group_by: Sequence[Dimension]) -> 
         raise BadUserInput("the period's start must be before its end", field="period")
     match = filter.query()
     dim_fields = [DIMENSION_FIELDS[d] for d in dims]
-    backlog_match = {**match, "status": {"$in": [s.value for s in OPEN_STATUSES]}}
-    backlog_match["opened_at"] = {**match.get("opened_at", {})}
     cutoff = filter.backlog_cutoff()
-    upper = backlog_match["opened_at"].get("$lt")
-    backlog_match["opened_at"]["$lt"] = min(cutoff, upper) if upper else cutoff
-    collection = Case.get_pymongo_collection()
-    groups, backlog = await asyncio.gather(
-        collection.aggregate([{"$match": match}, _group_stage([*dim_fields, *FACTS])]),
-        collection.aggregate([{"$match": backlog_match}, _group_stage(dim_fields)]),
-    )
-    total, rows = fold(await groups.to_list(), await backlog.to_list(), dims)
+    if strategy is None:
+        strategy = Strategy.HERE if on_ferretdb(Case.get_pymongo_collection()) else Strategy.STORE
+    if strategy is Strategy.HERE:
+        groups = await _grouped_here(match, dim_fields, cutoff)
+    else:
+        backlog_match = {**match, "status": {"$in": [s.value for s in OPEN_STATUSES]}}
+        upper = match.get("opened_at", {}).get("$lt")
+        backlog_match["opened_at"] = {**match.get("opened_at", {}), "$lt": min(cutoff, upper) if upper else cutoff}
+        groups = await _grouped_by_store(match, backlog_match, dim_fields)
+    total, rows = fold(groups, dims)
     ordered = sorted(rows.items(), key=lambda kv: tuple("" if v is None else v for v in kv[0]))
     return Summary(
         filter=filter, group_by=dims, total=total,

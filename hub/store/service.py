@@ -45,13 +45,18 @@ async def replace_by_key(collection: Any, documents: Iterable[Any], key: str) ->
 # Point look-ups run this many at a time.
 POINT_LOOKUP_CONCURRENCY = 32
 
-# Databases whose server answers only `{_id: value}` from an index (the local store), by client.
-_POINT_LOOKUP_CLIENTS: "weakref.WeakSet[Any]" = weakref.WeakSet()
+# Clients connected to FerretDB (the local store), noted when the models are bound.
+_FERRETDB_CLIENTS: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
-def prefers_point_lookups(collection: Any) -> bool:
-    """Whether `_id` sets are best fetched one `_id` at a time on this collection's server."""
-    return collection.database.client in _POINT_LOOKUP_CLIENTS
+def on_ferretdb(collection: Any) -> bool:
+    """Whether this collection's server is FerretDB v1 (the local store).
+
+    Its SQLite backend answers only `{_id: value}` from an index (so `_id` sets are best fetched
+    one `_id` at a time), and its `$group` compares every document with every group found so far
+    (so many small groups are best formed here). See docs/benchmarks.md.
+    """
+    return collection.database.client in _FERRETDB_CLIENTS
 
 
 async def find_by_ids(
@@ -65,7 +70,7 @@ async def find_by_ids(
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return []
-    if not prefers_point_lookups(collection):
+    if not on_ferretdb(collection):
         return await collection.find({"_id": {"$in": wanted}}, projection, batch_size=READ_BATCH_SIZE).to_list()
     gate = asyncio.Semaphore(POINT_LOOKUP_CONCURRENCY)
 
@@ -112,7 +117,7 @@ async def init_models(*, database: AsyncDatabase) -> None:
     """Bind every document class to database and create their missing indexes."""
     models = document_models()
     if (await server_info(database=database)).store_kind == "FerretDB":
-        _POINT_LOOKUP_CLIENTS.add(database.client)
+        _FERRETDB_CLIENTS.add(database.client)
     # Beanie would re-send every index of a shared collection once per subclass; FerretDB
     # panics on a createIndexes batch mixing existing and new indexes. We send only new ones.
     await init_beanie(database=database, document_models=models, skip_indexes=True)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymongo.asynchronous.database import AsyncDatabase
 
-from hub.analytics.summary import Dimension, Figures, SummaryFilter, summarize
+from hub.analytics.summary import Dimension, Figures, Strategy, SummaryFilter, summarize
 from hub.cases.derive import month_of
 from hub.people.crypto import PersonalDataKeys
 from seeds import loader
@@ -131,11 +131,15 @@ def filters(draw: st.DrawFn) -> SummaryFilter:
     )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(flt=filters(), group_by=st.lists(st.sampled_from(list(Dimension)), max_size=3, unique=True))
-async def test_summary_equals_brute_force(seeded: dict[str, Any], flt: SummaryFilter, group_by: list[Dimension]) -> None:
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(flt=filters(), group_by=st.lists(st.sampled_from(list(Dimension)), max_size=3, unique=True),
+       strategy=st.sampled_from(list(Strategy)))
+async def test_summary_equals_brute_force(
+    seeded: dict[str, Any], flt: SummaryFilter, group_by: list[Dimension], strategy: Strategy
+) -> None:
+    # Both strategies: `$group` by the store (MongoDB's) and grouping here (the local store's).
     expected = brute_force(seeded["cases"], flt, group_by, seeded["kinds"])
-    summary = await summarize(filter=flt, group_by=group_by)
+    summary = await summarize(filter=flt, group_by=group_by, strategy=strategy)
 
     assert figures_of(summary.total) == expected.get((), figures_of(Figures()))
     got = {tuple(row.key[d] for d in group_by): figures_of(row.figures) for row in summary.rows}
