@@ -23,14 +23,23 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import AddValidationRules
 
 from hub.config import Settings, get_settings
-from hub.errors import BadUserInput, HubError
+from hub.audit import service as audit_service
+from hub.audit.models import Outcome
+from hub.auth import policy
+from hub.auth.policy import Principal
+from hub.auth.service import AgencyDirectory
+from hub.errors import BadUserInput, Forbidden, HubError, NotFound
+from hub.meetings import service as meeting_service
+from hub.middleware import Authentication, BodyLimit, error_response
 from hub.metrics import Metrics, MetricsMiddleware
 from hub.people.crypto import PersonalDataKeys
+from hub.regions import service as region_service
 from hub.reports import brief as report_service
 from hub.store import service as store_service
 from resolvers.context import Context, Loaders
 from resolvers.root import build_schema
 from schema.errors import HubSchema
+from schema.limits import Limits
 from schema.relay import object_id
 
 log = logging.getLogger("hub.app")
@@ -53,7 +62,8 @@ class HubGraphQL(GraphQL):
         production = settings.env == "production"
         super().__init__(
             build_production_schema(schema) if production else schema,
-            graphql_ide=None if production else "graphiql",
+            graphql_ide=None if production else "graphiql",  # production: no GraphiQL, no introspection
+            allow_queries_via_get=not production,
         )
         self.settings = settings
 
@@ -65,6 +75,7 @@ class HubGraphQL(GraphQL):
             settings=self.settings,
             database=request.app.state.database,
             keys=request.app.state.keys,
+            principal=getattr(request.state, "principal", None),  # None only for the GraphiQL page itself
             loaders=Loaders(),
         )
 
@@ -85,7 +96,8 @@ class HubGraphQL(GraphQL):
 
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-_REQUEST_ERROR_STATUS = {"GRAPHQL_VALIDATION_FAILED": 400, "BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401}
+_REQUEST_ERROR_STATUS = {"GRAPHQL_VALIDATION_FAILED": 400, "BAD_USER_INPUT": 400, "QUERY_TOO_COMPLEX": 400,
+                         "UNAUTHENTICATED": 401, "FORBIDDEN": 403}
 
 
 def request_error_status(response_data: dict[str, Any]) -> int | None:
@@ -130,23 +142,41 @@ def meeting_id_from(text: str) -> ObjectId:
         return object_id(text, "JointMeeting")
 
 
-async def brief_report(request: Request) -> Response:
-    """GET /reports/brief?meeting=ID, or ?region=CODE&period=YYYY-MM: the printable brief as HTML."""
+async def _report(request: Request, principal: Principal, now: datetime) -> tuple[str, list[str]]:
+    """The report a GET /reports/brief asks for, checked against the policy; HTML and audit targets."""
     settings: Settings = request.app.state.settings
     params = request.query_params
-    now = datetime.now(timezone.utc)
+    if "meeting" in params:
+        meeting = await meeting_service.get_or_raise(meeting_id=meeting_id_from(params["meeting"]))
+        if not policy.can_view_meeting(principal, meeting):
+            raise Forbidden("only the meeting's participants and its region's coordination centres may read it")
+        html = await report_service.meeting_report(meeting_id=meeting.id, thresholds=settings.warnings, now=now)
+        return html, [str(meeting.id)]
+    if "region" in params and "period" in params:
+        region = await region_service.get_by_code(code=params["region"])
+        if region is None:
+            raise NotFound(f"no region coded {params['region']!r}")
+        if not policy.can_analyse(principal, region.path):
+            raise Forbidden("a region's analysis is for its coordination centres")
+        html = await report_service.region_report(region_code=region.code, month=params["period"],
+                                                  thresholds=settings.warnings, now=now)
+        return html, [f"{region.code}:{params['period']}"]
+    raise BadUserInput("give ?meeting=ID, or ?region=CODE&period=YYYY-MM")
+
+
+async def brief_report(request: Request) -> Response:
+    """GET /reports/brief?meeting=ID, or ?region=CODE&period=YYYY-MM: the printable brief as HTML (audited)."""
+    principal: Principal = request.state.principal
+    targets = [request.query_params.get("meeting") or request.query_params.get("region") or ""]
     try:
-        if "meeting" in params:
-            html = await report_service.meeting_report(
-                meeting_id=meeting_id_from(params["meeting"]), thresholds=settings.warnings, now=now)
-        elif "region" in params and "period" in params:
-            html = await report_service.region_report(
-                region_code=params["region"], month=params["period"], thresholds=settings.warnings, now=now)
-        else:
-            raise BadUserInput("give ?meeting=ID, or ?region=CODE&period=YYYY-MM")
+        html, targets = await _report(request, principal, datetime.now(timezone.utc))
     except HubError as exc:
+        outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
+        await audit_service.append(principal=principal, operation="report", targets=targets, outcome=outcome,
+                                   reason=exc.code)
         status = {"NOT_FOUND": 404, "FORBIDDEN": 403, "UNAUTHENTICATED": 401}.get(exc.code, 400)
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=status)
+        return error_response(status, exc.code, exc.message)
+    await audit_service.append(principal=principal, operation="report", targets=targets, outcome=Outcome.OK)
     return HTMLResponse(html)
 
 
@@ -168,7 +198,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await client.close()
 
-    graphql = HubGraphQL(build_schema(), settings=settings)
+    limits = Limits(max_depth=settings.max_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens,
+                    max_cost=settings.max_cost)
+    graphql = HubGraphQL(build_schema(limits), settings=settings)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -182,6 +214,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.keys = PersonalDataKeys(settings.resolved_secret_key())
     app.state.metrics = metrics
+    # Added innermost first: metrics see every response, the body limit runs before authentication.
+    app.add_middleware(Authentication, secret=settings.resolved_secret_key(), directory=AgencyDirectory(),
+                       ide_enabled=settings.env != "production")
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 

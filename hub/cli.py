@@ -152,6 +152,28 @@ def recompute(case_no: str | None) -> None:
     click.echo(f"recomputed; {changed} case(s) changed")
 
 
+@main.command("token")
+@click.option("--agency", required=True, help="The agency's code (see `hub agencies`).")
+@click.option("--user", required=True, help="Who will use it (kept in the audit trail).")
+@click.option("--role", "roles", multiple=True, type=click.Choice(["pii"]), help="Extra roles; pii: see personal data.")
+@click.option("--ttl", default="8h", show_default=True, help="Lifetime: 90s, 30m, 8h, 7d (at most 30 days).")
+@reports_errors
+def token(agency: str, user: str, roles: tuple[str, ...], ttl: str) -> None:
+    """Issue a bearer token for one user of one agency (signed with HUB_SECRET_KEY)."""
+    from hub.agencies import service as agency_service
+    from hub.auth import tokens
+
+    lifetime = tokens.parse_ttl(ttl)
+
+    async def work(settings: Settings, database: Any) -> Any:
+        return await agency_service.get_by_code(code=agency)
+
+    if run_with_database(work) is None:
+        raise BadUserInput(f"no agency coded {agency!r}; `hub agencies` lists them")
+    click.echo(tokens.issue(secret=get_settings().resolved_secret_key(), agency_code=agency, user=user,
+                            roles=list(roles), ttl=lifetime))
+
+
 @main.group()
 def report() -> None:
     """Printable reports."""

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     case_match_days: int = Field(default=90, description="window for matching a record to an open case")
     warnings: Thresholds = Field(default_factory=Thresholds, description="early-warning thresholds")
 
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, description="largest request body accepted")
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_cost: int = 250_000
+
     @property
     def case_match_window(self) -> timedelta:
         """How far apart a record and an open case may be and still be matched."""

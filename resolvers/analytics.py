@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import strawberry
@@ -12,6 +13,7 @@ from hub.analytics.warnings import early_warnings
 from hub.errors import BadUserInput
 from resolvers.context import Context
 from schema.analytics import EarlyWarningType, SummaryDimension, SummaryFilterInput, SummaryType, WarningRule
+from schema.permissions import CanAnalyseRegion
 
 
 @strawberry.type
@@ -20,8 +22,10 @@ class AnalyticsQuery:
         description=(
             "分析研判 — cases screened, accepted, in mediation, resolved, failed, referred, escalated; petitions; "
             "risk levels; backlog; resolution rate and median days to resolution. Grouped by any combination of "
-            "dimensions (none: the total only)."
-        )
+            "dimensions (none: the total only). For coordination centres, over their region and below; "
+            "without `region`, the caller's region."
+        ),
+        permission_classes=[CanAnalyseRegion],
     )
     async def summary(
         self, info: Info[Context, None], filter: SummaryFilterInput,
@@ -29,9 +33,16 @@ class AnalyticsQuery:
     ) -> SummaryType:
         if len(set(group_by)) != len(group_by):
             raise BadUserInput("each dimension may appear once in groupBy", field="groupBy")
-        return SummaryType.from_domain(await summarize(filter=filter.to_domain(), group_by=group_by))
+        domain_filter = filter.to_domain()
+        if domain_filter.region is None:
+            domain_filter = replace(domain_filter, region=info.context.principal.region_code)
+        return SummaryType.from_domain(await summarize(filter=domain_filter, group_by=group_by))
 
-    @strawberry.field(description="预警 — the early warnings the work plan's rules raise for a region's cases, most severe first.")
+    @strawberry.field(
+        description="预警 — the early warnings the work plan's rules raise for a region's cases, most severe first. "
+                    "For the region's coordination centres.",
+        permission_classes=[CanAnalyseRegion],
+    )
     async def early_warnings(
         self, info: Info[Context, None], region: strawberry.ID, as_of: datetime | None = None,
         rules: list[WarningRule] | None = None,  # type: ignore[valid-type]

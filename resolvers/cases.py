@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import strawberry
 from strawberry.types import Info
 
+from hub.auth import policy
 from hub.cases import search as case_search
 from hub.cases import service as case_service
 from hub.errors import BadUserInput, NotFound
 from resolvers.context import Context
+from schema.audit import Audited
 from schema.cases import CaseFilterInput, CaseOrder, CaseType
+from schema.permissions import CanViewCase
 from schema.relay import Connection, check_first, connection, decode_cursor, encode_cursor, object_id
 
 
@@ -31,7 +36,13 @@ def to_search(filter: CaseFilterInput | None) -> case_search.CaseSearch:
 class CaseQuery:
     @strawberry.field(
         name="case",
-        description="案件全景 — one case with its whole history. Give `id` or `caseNo`; unknown: null with NOT_FOUND.",
+        description=(
+            "案件全景 — one case with its whole history. Give `id` or `caseNo`; unknown: null with NOT_FOUND. "
+            "For the agencies that contributed to it, lead it or were handed it, and coordination centres above it."
+        ),
+        permission_classes=[CanViewCase],
+        extensions=[Audited("case", targets=lambda kwargs, result: [result.case_no] if result else
+                            [str(kwargs.get("case_no") or kwargs.get("id"))])],
     )
     async def case_(
         self, info: Info[Context, None], id: strawberry.ID | None = None, case_no: str | None = None
@@ -47,14 +58,14 @@ class CaseQuery:
             case = found
         return CaseType.from_model(case)
 
-    @strawberry.field(description="Search cases. Pages are keyset-based: they never skip or repeat a case while new cases arrive.")
+    @strawberry.field(description="Search the cases the caller may see. Pages are keyset-based: they never skip or repeat a case while new cases arrive.")
     async def cases(
         self, info: Info[Context, None], filter: CaseFilterInput | None = None, first: int | None = 20,
         after: str | None = None, order_by: CaseOrder = CaseOrder.OPENED_AT_DESC,
     ) -> Connection[CaseType]:
         size = check_first(first)
         sort = case_search.CaseSort(order_by.value)
-        search = to_search(filter)
+        search = replace(to_search(filter), scope=policy.case_scope(info.context.principal))
         page, has_next = await case_search.list_page(
             search=search, sort=sort, first=size, after=decode_cursor(after) if after else None
         )

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import Request
 
+from hub.audit import service as audit_service
+from hub.audit.models import Outcome
+from hub.auth.policy import Principal
 from hub.config import Settings
+from hub.meetings.models import JointMeeting
 from hub.people.crypto import PersonalDataKeys
 from resolvers.loaders import Loaders
+from schema.relay import from_global_id
 
 
 @dataclass
@@ -22,4 +29,20 @@ class Context:
     settings: Settings
     database: AsyncDatabase
     keys: PersonalDataKeys
+    principal: Principal
     loaders: Loaders = field(default_factory=Loaders)
+
+    async def audit(self, operation: str, *, targets: Sequence[str] = (), outcome: Outcome = Outcome.OK,
+                    purpose: str | None = None, reason: str | None = None) -> None:
+        """Append to the audit trail as the caller."""
+        await audit_service.append(principal=self.principal, operation=operation, targets=targets,
+                                   outcome=outcome, purpose=purpose, reason=reason)
+
+    async def meeting(self, global_id: str | None) -> JointMeeting | None:
+        """A meeting by its GraphQL ID (None when there is no such meeting or the ID is not one)."""
+        if global_id is None:
+            return None
+        type_name, raw = from_global_id(global_id)
+        if type_name != "JointMeeting" or not ObjectId.is_valid(raw):
+            return None
+        return await self.loaders.meeting_by_id.load(ObjectId(raw))

@@ -7,7 +7,9 @@ from strawberry.types import Info
 
 from hub.ingest import service as ingest_service
 from resolvers.context import Context
+from schema.audit import Audited
 from schema.ingest import IngestBatchInput, IngestResultType
+from schema.permissions import CanIngestAs
 
 
 @strawberry.type
@@ -16,8 +18,11 @@ class IngestMutation:
         description=(
             "推送记录 — push a batch of records from an agency's system. Each record lands, is "
             "updated, is recognised as already stored, or is rejected with its errors; good "
-            "records are never held back by bad ones. Replaying a batch changes nothing."
-        )
+            "records are never held back by bad ones. Replaying a batch changes nothing. In the "
+            "caller's own agency's name only."
+        ),
+        permission_classes=[CanIngestAs],
+        extensions=[Audited("ingestRecords", targets=lambda kwargs, result: result.case_numbers() if result else [])],
     )
     async def ingest_records(self, info: Info[Context, None], input: IngestBatchInput) -> IngestResultType:
         outcome = await ingest_service.ingest(

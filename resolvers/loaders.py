@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
+from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
 from hub.agencies import service as agency_service
 from hub.cases import service as case_service
+from hub.meetings import service as meeting_service
 from hub.people import service as person_service
 from hub.regions import service as region_service
 from schema.cases import CaseType
@@ -38,4 +40,18 @@ class Loaders:
         self.person_by_id = _loader(lambda ks: person_service.get_many(ids=ks), PersonType.from_model)
         self.case_by_id = _loader(lambda ks: case_service.get_many(ids=ks), CaseType.from_model)
         self.case_file_by_id = _loader(lambda ks: case_service.get_files(ids=ks), lambda f: f)
+        self.case_id_by_number = _loader(_case_ids_by_number, lambda i: i)
+        self.case_id_by_text = _loader(_case_ids_by_text, lambda i: i)
+        self.region_path_by_code = _loader(lambda ks: region_service.get_many_by_code(codes=ks), lambda r: r.path)
+        self.meeting_by_id = _loader(lambda ks: meeting_service.get_many(ids=ks), lambda m: m)
+
+
+async def _case_ids_by_number(numbers: list[str]) -> dict[str, Any]:
+    found = await case_service.find_numbers(case_nos=numbers)
+    return {no: doc["_id"] for no, doc in found.items()}
+
+
+async def _case_ids_by_text(texts: list[str]) -> dict[str, Any]:
+    """The ObjectIds written in texts (texts that are not one are absent)."""
+    return {t: ObjectId(t) for t in texts if ObjectId.is_valid(t)}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -13,7 +14,17 @@ from resolvers.context import Context
 from schema.meetings import (
     DecisionType, JointMeetingBriefType, JointMeetingType, RecordDecisionInput, ScheduleMeetingInput,
 )
+from schema.audit import Audited
+from schema.permissions import CanListMeetings, CanManageMeetings, CanViewMeeting
 from schema.relay import object_id
+
+
+def _meeting_target(kwargs: dict[str, Any], result: Any) -> list[str]:
+    meeting = getattr(result, "meeting", result)
+    if meeting is not None and hasattr(meeting, "id"):
+        return [str(meeting.id)]
+    source = kwargs.get("input")
+    return [str(kwargs.get("meeting_id") or getattr(source, "meeting_id", None) or getattr(source, "region", ""))]
 
 
 @strawberry.type(name="DecisionPayload", description="A decision and the meeting it belongs to, as stored.")
@@ -24,12 +35,14 @@ class DecisionPayload:
 
 @strawberry.type
 class MeetingQuery:
-    @strawberry.field(description="One joint meeting; unknown: null with NOT_FOUND.")
+    @strawberry.field(description="One joint meeting; unknown: null with NOT_FOUND. For its participants and "
+                                  "its region's coordination centres.", permission_classes=[CanViewMeeting])
     async def joint_meeting(self, info: Info[Context, None], id: strawberry.ID) -> JointMeetingType | None:
         meeting = await meeting_service.get_or_raise(meeting_id=object_id(id, "JointMeeting"))  # type: ignore[arg-type]
         return JointMeetingType.from_model(meeting)
 
-    @strawberry.field(description="A region's joint meetings (its own and those below it), latest first.")
+    @strawberry.field(description="A region's joint meetings (its own and those below it), latest first. "
+                                  "For its coordination centres.", permission_classes=[CanListMeetings])
     async def joint_meetings(
         self, info: Info[Context, None], region: strawberry.ID, held_from: date | None = None,
         held_to: date | None = None,
@@ -40,7 +53,9 @@ class MeetingQuery:
     @strawberry.field(
         description="会议材料 — in one request: the period's figures by participating agency and by category, the "
                     "agenda cases with their latest records and open handovers, open decisions of earlier meetings "
-                    "(overdue first), and the region's current early warnings."
+                    "(overdue first), and the region's current early warnings.",
+        permission_classes=[CanViewMeeting],
+        extensions=[Audited("jointMeetingBrief", targets=lambda kwargs, result: [str(kwargs["meeting_id"])])],
     )
     async def joint_meeting_brief(self, info: Info[Context, None], meeting_id: strawberry.ID) -> JointMeetingBriefType:
         brief = await brief_service.meeting_brief(
@@ -52,7 +67,8 @@ class MeetingQuery:
 
 @strawberry.type
 class MeetingMutation:
-    @strawberry.mutation(description="召开联席会议 — schedule a joint meeting.")
+    @strawberry.mutation(description="召开联席会议 — schedule a joint meeting.", permission_classes=[CanManageMeetings],
+                         extensions=[Audited("scheduleJointMeeting", targets=_meeting_target)])
     async def schedule_joint_meeting(self, info: Info[Context, None], input: ScheduleMeetingInput) -> JointMeetingType:
         meeting = await meeting_service.schedule(
             level=input.level, region_code=input.region, held_on=input.held_on, convener=input.convener,
@@ -60,7 +76,8 @@ class MeetingMutation:
         )
         return JointMeetingType.from_model(meeting)
 
-    @strawberry.mutation(description="Put cases on a meeting's agenda (议题); a case already on it stays once.")
+    @strawberry.mutation(description="Put cases on a meeting's agenda (议题); a case already on it stays once.", permission_classes=[CanManageMeetings],
+                         extensions=[Audited("addToAgenda", targets=_meeting_target)])
     async def add_to_agenda(
         self, info: Info[Context, None], meeting_id: strawberry.ID, case_ids: list[strawberry.ID]
     ) -> JointMeetingType:
@@ -70,7 +87,8 @@ class MeetingMutation:
         )
         return JointMeetingType.from_model(meeting)
 
-    @strawberry.mutation(description="Record a decision of the meeting: text, owner agency, due date.")
+    @strawberry.mutation(description="Record a decision of the meeting: text, owner agency, due date.", permission_classes=[CanManageMeetings],
+                         extensions=[Audited("recordDecision", targets=_meeting_target)])
     async def record_decision(self, info: Info[Context, None], input: RecordDecisionInput) -> DecisionPayload:
         meeting, decision = await meeting_service.record_decision(
             meeting_id=object_id(input.meeting_id, "JointMeeting"),  # type: ignore[arg-type]
@@ -79,7 +97,8 @@ class MeetingMutation:
         )
         return DecisionPayload(meeting=JointMeetingType.from_model(meeting), decision=DecisionType.from_model(decision))
 
-    @strawberry.mutation(description="Mark a decision done (落实); marking it again changes nothing.")
+    @strawberry.mutation(description="Mark a decision done (落实); marking it again changes nothing.", permission_classes=[CanManageMeetings],
+                         extensions=[Audited("completeDecision", targets=_meeting_target)])
     async def complete_decision(
         self, info: Info[Context, None], meeting_id: strawberry.ID, key: str, note: str | None = None
     ) -> DecisionPayload:

@@ -16,6 +16,7 @@ from resolvers.context import Context
 from schema.cases import CaseType
 from schema.enums import AgencyKind, Category
 from schema.meetings import JointMeetingType
+from schema.permissions import CanViewNode
 from schema.people import PersonType
 from schema.records import record_from_model
 from schema.reference import AgencyType, MediatorType, RegionType
@@ -46,7 +47,8 @@ class ReferenceQuery:
         found = await mediator_service.list_all(specialty=specialty, expert=expert, agency_codes=codes)
         return [MediatorType.from_model(m) for m in found]
 
-    @strawberry.field(description="Any object by its global ID (Relay).")
+    @strawberry.field(description="Any object by its global ID (Relay), if the caller may see it.",
+                      permission_classes=[CanViewNode])
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         type_name, raw = from_global_id(id)
         loaders = info.context.loaders

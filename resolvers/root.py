@@ -6,6 +6,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from resolvers.analytics import AnalyticsQuery
+from resolvers.audit import AuditQuery
 from resolvers.cases import CaseQuery
 from resolvers.ingest import IngestMutation
 from resolvers.meetings import MeetingMutation, MeetingQuery
@@ -13,14 +14,16 @@ from resolvers.people import PersonQuery
 from resolvers.reference import ReferenceQuery
 from resolvers.system import SystemQuery
 from schema.errors import ErrorCodes, HubSchema
+from schema.limits import Limits, limit_extensions
 from schema.records import RECORD_TYPES
 
-Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQuery, ReferenceQuery, SystemQuery))
+Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQuery, AuditQuery, ReferenceQuery, SystemQuery))
 Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation))
 
 
-def build_schema() -> strawberry.Schema:
-    """The hub's GraphQL schema."""
+def build_schema(limits: Limits | None = None) -> strawberry.Schema:
+    """The hub's GraphQL schema, refusing documents over the limits."""
     return HubSchema(
-        query=Query, mutation=Mutation, extensions=[ErrorCodes], types=list(RECORD_TYPES.values())
+        query=Query, mutation=Mutation, extensions=[ErrorCodes, *limit_extensions(limits or Limits())],
+        types=list(RECORD_TYPES.values()),
     )

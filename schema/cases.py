@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from hub.auth import policy
 from hub.cases.models import Case
 from hub.records.enums import RecordKind as _Kind
 from schema.enums import (
@@ -80,7 +81,8 @@ class CaseType(Node):
         found = await info.context.loaders.agency_by_code.load_many(self.model.agencies)
         return [a for a in found if a is not None]
 
-    @strawberry.field(description="The history in time order; each entry names the agency and channel that wrote it.")
+    @strawberry.field(description="The history in time order; each entry names the agency and channel that wrote it. "
+                                  "Restricted records (维稳情报) only for the stability office and coordination centres.")
     async def timeline(
         self, info: Info, first: int | None = 50, after: str | None = None,
         channels: list[Channel] | None = None, kinds: list[RecordKind] | None = None,  # type: ignore[valid-type]
@@ -116,7 +118,7 @@ class CaseType(Node):
     async def _records(self, info: Info, kind: _Kind | None = None) -> list[Any]:
         if self.parsed is None:
             case_file = await info.context.loaders.case_file_by_id.load(self.model.id)
-            self.parsed = case_file.timeline() if case_file else []
+            self.parsed = policy.visible_records(info.context.principal, case_file.timeline() if case_file else [])
         return [r for r in self.parsed if kind is None or r.kind is kind]
 
     @classmethod

@@ -13,6 +13,7 @@ from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 from strawberry.extensions import SchemaExtension
 
 from hub.errors import HubError, Unavailable
+from schema.limits import TOO_COMPLEX, is_limit_refusal
 
 log = logging.getLogger("hub.graphql")
 
@@ -32,7 +33,12 @@ def coded(error: GraphQLError) -> GraphQLError:
         )
     if original is None or error.path is None:
         # Before execution (syntax, validation, variable values): the caller's request is at fault.
-        code = "BAD_USER_INPUT" if error.message.startswith("Variable ") else "GRAPHQL_VALIDATION_FAILED"
+        if is_limit_refusal(error):
+            code = TOO_COMPLEX
+        elif error.message.startswith("Variable "):
+            code = "BAD_USER_INPUT"
+        else:
+            code = "GRAPHQL_VALIDATION_FAILED"
         return GraphQLError(
             error.message,
             nodes=error.nodes,

@@ -69,6 +69,10 @@ class IngestResultType:
     unchanged: int = strawberry.field(description="Records already stored (a replay).")
     rejected: int = strawberry.field(description="Records refused; see their errors.")
 
+    def case_numbers(self) -> list[str]:
+        """The cases the batch touched (for the audit trail)."""
+        return sorted({r.case_no for r in self.results if r.case_no})
+
     @classmethod
     def from_domain(cls, outcome: IngestOutcome) -> "IngestResultType":
         """Convert the service outcome."""

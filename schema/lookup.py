@@ -35,3 +35,4 @@ class PersonLookupType:
     prior_grassroots_mediation: list[RecordType] = strawberry.field(
         description="People's and administrative mediation records before their first petition (基层调解记录)."
     )
+    target_ids: strawberry.Private[list[str]]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.applications import Starlette
 
 from hub.app import create_app
+from hub.auth import tokens
 from hub.config import Settings
 from hub.people.crypto import PersonalDataKeys
 from hub.store import local as local_store
@@ -68,12 +70,44 @@ async def app(settings: Settings, database: AsyncDatabase) -> AsyncIterator[Star
         yield application
 
 
+TokenFor = Callable[..., str]
+
+
 @pytest.fixture
-async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in-process."""
+def token_for(settings: Settings) -> TokenFor:
+    """Issues a token of the test deployment: ``token_for("PB", roles=["pii"])``."""
+
+    def issue(agency: str = "CC", *, roles: Sequence[str] = (), user: str = "测试员",
+              ttl: timedelta = timedelta(hours=1)) -> str:
+        return tokens.issue(secret=settings.resolved_secret_key(), agency_code=agency, user=user,
+                            roles=list(roles), ttl=ttl)
+
+    return issue
+
+
+def act_as(client: httpx.AsyncClient, token: str) -> httpx.AsyncClient:
+    """Make every later request of client carry token."""
+    client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+@pytest.fixture
+async def anonymous(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process, without a token."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         yield client
+
+
+@pytest.fixture
+async def http(app: Starlette, district: AsyncDatabase, token_for: TokenFor) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process as the test district's coordination centre (CC).
+
+    Switch agency with ``act_as(http, token_for("PB"))``.
+    """
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield act_as(client, token_for("CC"))
 
 
 @pytest.fixture

@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from beanie import Document
 from pydantic import Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 
+class Outcome(StrEnum):
+    """How the audited request ended."""
+
+    OK = "OK"
+    DENIED = "DENIED"
+    FAILED = "FAILED"
+
+
 class AuditEntry(Document):
-    """Who did what, when, to which case or person, why, and how it ended."""
+    """Who did what, when, to which case or person, why, and how it ended. Never updated or deleted."""
 
     at: datetime
-    agency_code: str | None
-    user: str | None
+    agency_code: str
+    region_path: list[str]  # the acting agency's region, for coordination centres' views
+    user: str
     operation: str
     target_ids: list[str] = Field(default_factory=list)
     purpose: str | None = None
-    outcome: str
+    outcome: Outcome
+    reason: str | None = None  # the error code or denial, when not OK
 
     class Settings:
         name = "audit"
         indexes = [
             IndexModel([("at", DESCENDING)]),
             IndexModel([("agency_code", ASCENDING), ("at", DESCENDING)]),
+            IndexModel([("region_path", ASCENDING), ("at", DESCENDING)]),
         ]

@@ -83,6 +83,7 @@ def derive(
     }
     unaccepted = 0
     participants = 0
+    handed_to: list[str] = []
 
     ordered = sorted(records, key=lambda r: r["occurred_at"])
     for rec in ordered:
@@ -98,6 +99,8 @@ def derive(
         for party in rec.get("parties") or []:
             parties.setdefault(party["person_id"], dict(party))
         lead = lead or rec["agency_code"]
+        if kind in (RecordKind.HANDOVER, RecordKind.ESCALATION) and details.get("toAgency") not in handed_to:
+            handed_to.append(details["toAgency"])
 
         if kind is RecordKind.SCREENING:
             out["screened"] = True
@@ -158,6 +161,7 @@ def derive(
         resolution_days=days_between(opened_at, out["resolved_at"]) if out["resolved_at"] else None,
         party_count=len(parties) + max(participants - 1, 0),
         agency_kinds=sorted({kinds[a] for a in agencies if a in kinds}),
+        handed_to=[a for a in handed_to if a],
     )
     out.update(
         status=status,

@@ -92,6 +92,7 @@ class Case(Document):
     tags: list[CaseTag] = Field(default_factory=list)
     lead_agency_code: str | None = None
     agencies: list[str] = Field(default_factory=list)
+    handed_to: list[str] = Field(default_factory=list)  # agencies it was handed or escalated to
     channels: list[Channel] = Field(default_factory=list)
     record_count: int = 0
     last_activity_at: datetime | None = None
@@ -123,6 +124,7 @@ class Case(Document):
             IndexModel([("region_path", ASCENDING), ("opened_at", DESCENDING)]),
             IndexModel([("party_ids", ASCENDING)]),
             IndexModel([("agencies", ASCENDING), ("last_activity_at", DESCENDING)]),
+            IndexModel([("handed_to", ASCENDING)]),
             IndexModel([("last_activity_at", DESCENDING)]),
             IndexModel([("region_path", ASCENDING), ("status", ASCENDING), ("last_activity_at", ASCENDING)]),
         ]

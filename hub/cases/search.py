@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -47,11 +47,11 @@ class CaseSearch:
     activity_from: datetime | None = None
     activity_to: datetime | None = None
     party_name: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    scope: dict[str, Any] | None = None  # what the caller may see (hub.auth.policy.case_scope)
 
     async def to_query(self) -> dict[str, Any]:
         """The MongoDB filter (resolving a party name to person ids first)."""
-        query: dict[str, Any] = dict(self.extra)
+        query: dict[str, Any] = {}
         if self.region:
             query["region_path"] = self.region
         for name, values in (("category", self.categories), ("status", self.statuses),
@@ -70,7 +70,7 @@ class CaseSearch:
         if self.party_name:
             people = await person_service.find_by_name(name=self.party_name, limit=500)
             query["party_ids"] = {"$in": [p.id for p in people]}
-        return query
+        return {"$and": [self.scope, query]} if self.scope else query
 
 
 def cursor_values(case: Case, sort: CaseSort) -> list[str]:

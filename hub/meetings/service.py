@@ -57,6 +57,11 @@ async def get(*, meeting_id: PydanticObjectId) -> JointMeeting | None:
     return await JointMeeting.get(meeting_id)
 
 
+async def get_many(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, JointMeeting]:
+    """Meetings by id."""
+    return {m.id: m for m in await JointMeeting.find({"_id": {"$in": list(ids)}}).to_list() if m.id is not None}
+
+
 async def get_or_raise(*, meeting_id: PydanticObjectId) -> JointMeeting:
     """One meeting; NOT_FOUND when there is none."""
     meeting = await get(meeting_id=meeting_id)

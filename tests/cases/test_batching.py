@@ -37,6 +37,7 @@ async def test_page_of_cases_costs_the_same_reads_for_10_or_50(
         outcome = await ingest_service.ingest(keys=keys, batch=batch(agency, *records))
         assert outcome.results[0].errors == []
 
+    await http.post("/graphql", json={"query": "{ serverInfo { storeKind } }"})  # the agency directory is read once
     queries, lookups = {}, {}
     for first in (10, 50):
         command_log.clear()

@@ -5,9 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.conftest import TokenFor, act_as
 from tests.factories import batch, party, record, resident_id
 
 pytestmark = pytest.mark.usefixtures("district")
+
+
+@pytest.fixture
+def http(http: httpx.AsyncClient, token_for: TokenFor) -> httpx.AsyncClient:
+    """The people's mediation committee of township A, whose system pushes the batches here."""
+    return act_as(http, token_for("PMC-A"))
 
 INGEST_RECORDS = """
 mutation Ingest($input: IngestBatchInput!) {

@@ -5,11 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.conftest import TokenFor, act_as
 from tests.scenarios import EscalatedPetition
 
 LOOKUP = """
 query Lookup($idNumber: String, $creditCode: String, $name: String, $phone: String) {
-  personLookup(idNumber: $idNumber, creditCode: $creditCode, name: $name, phone: $phone) {
+  personLookup(idNumber: $idNumber, creditCode: $creditCode, name: $name, phone: $phone,
+               purpose: "越级信访人员基层调解情况核查") {
     found
     persons { name idNumber phone verified }
     cases { caseNo channels }
@@ -20,6 +22,12 @@ query Lookup($idNumber: String, $creditCode: String, $name: String, $phone: Stri
   }
 }
 """
+
+
+@pytest.fixture
+def http(http: httpx.AsyncClient, token_for: TokenFor) -> httpx.AsyncClient:
+    """The petition bureau, whose look-up this is."""
+    return act_as(http, token_for("PB"))
 
 
 async def lookup(http: httpx.AsyncClient, **args: str) -> dict:

@@ -10,12 +10,13 @@ import pytest
 from hub.people.crypto import PersonalDataKeys
 from hub.ingest.service import RecordStatus
 from seeds import generator, loader
+from tests.conftest import TokenFor, act_as
 
 SCALE = 150  # big enough for four-channel histories and escalated petitions
 
 PAGE = """query($after: String) { cases(first: 100, after: $after) {
   totalCount edges { node { caseNo channels tags } } pageInfo { hasNextPage endCursor } } }"""
-LOOKUP = """query($name: String, $phone: String) { personLookup(name: $name, phone: $phone) {
+LOOKUP = """query($name: String, $phone: String) { personLookup(name: $name, phone: $phone, purpose: "越级信访核查") {
   found firstPetitionAt priorGrassrootsMediation { channel occurredAt agency { kind } } } }"""
 
 
@@ -63,9 +64,10 @@ async def test_a_case_has_records_from_four_channels(demo: loader.LoadSummary, h
 
 
 async def test_escalated_petitioner_has_earlier_grassroots_mediation(
-    demo: loader.LoadSummary, http: httpx.AsyncClient
+    demo: loader.LoadSummary, http: httpx.AsyncClient, token_for: TokenFor
 ) -> None:
     petitioner = escalated_petitioner()
+    act_as(http, token_for("QH-XFJ"))  # the demo's petition bureau
     body = (await http.post("/graphql", json={"query": LOOKUP, "variables": {
         "name": petitioner["name"], "phone": petitioner["phone"]}})).json()
 

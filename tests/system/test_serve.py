@@ -70,9 +70,16 @@ def test_hub_serve_against_a_separately_started_store(tmp_path: Path) -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for_status(f"{base}/readyz", 200, within=30)
-        response = httpx.post(
-            f"{base}/graphql", json={"query": "{ serverInfo { storeKind databaseName } }"}
-        )
+        query = {"query": "{ serverInfo { storeKind databaseName } }"}
+        refused = httpx.post(f"{base}/graphql", json=query)
+        assert refused.status_code == 401 and refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        # An agency's token, as the README has a newcomer get one: the demo's agencies, then `hub token`.
+        seeded = run_hub("seed", "--scale", "1", env=env, timeout=120)
+        assert seeded.returncode == 0, seeded.stderr
+        issued = run_hub("token", "--agency", "QH-CC", "--user", "值班员", "--ttl", "10m", env=env)
+        assert issued.returncode == 0, issued.stderr
+        response = httpx.post(f"{base}/graphql", json=query,
+                              headers={"Authorization": f"Bearer {issued.stdout.strip()}"})
         assert response.json()["data"]["serverInfo"] == {
             "storeKind": "FerretDB",
             "databaseName": "serve_test",

@@ -1,0 +1,78 @@
+"""Appending to the audit trail and reading it. There is deliberately no update and no delete."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from bson import ObjectId
+
+from hub.audit.models import AuditEntry, Outcome
+from hub.auth.policy import Principal
+
+MAX_TARGETS = 100
+
+
+def _now() -> datetime:
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+async def append(
+    *, principal: Principal, operation: str, targets: Sequence[str] = (), outcome: Outcome,
+    purpose: str | None = None, reason: str | None = None,
+) -> AuditEntry:
+    """Append one entry (targets beyond the first hundred are counted, not listed)."""
+    listed = list(dict.fromkeys(targets))
+    if len(listed) > MAX_TARGETS:
+        listed = [*listed[:MAX_TARGETS], f"…+{len(listed) - MAX_TARGETS}"]
+    entry = AuditEntry(
+        at=_now(), agency_code=principal.agency_code, region_path=list(principal.region_path),
+        user=principal.user, operation=operation, target_ids=listed, purpose=purpose, outcome=outcome,
+        reason=reason,
+    )
+    await AuditEntry.get_pymongo_collection().insert_one(entry.model_dump(exclude={"id", "revision_id"}))
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditSearch:
+    """Which entries to list; all given conditions hold."""
+
+    scope: dict[str, Any]
+    agency: str | None = None
+    operation: str | None = None
+    outcome: Outcome | None = None
+    target: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def query(self) -> dict[str, Any]:
+        query: dict[str, Any] = dict(self.scope)
+        for name, value in (("agency_code", self.agency), ("operation", self.operation),
+                            ("outcome", self.outcome and self.outcome.value), ("target_ids", self.target)):
+            if value:
+                query[name] = value
+        bounds = {op: v for op, v in (("$gte", self.since), ("$lt", self.until)) if v is not None}
+        if bounds:
+            query["at"] = bounds
+        return query
+
+
+async def page(
+    *, search: AuditSearch, first: int, after: tuple[datetime, ObjectId] | None
+) -> tuple[list[AuditEntry], bool]:
+    """Newest first, keyset-paged on (at, _id)."""
+    query = search.query()
+    if after:
+        at, oid = after
+        query = {"$and": [query, {"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": oid}}]}]}
+    found = await AuditEntry.find(query).sort(("at", -1), ("_id", -1)).limit(first + 1).to_list()
+    return found[:first], len(found) > first
+
+
+async def count(*, search: AuditSearch) -> int:
+    """How many entries match."""
+    return await AuditEntry.get_pymongo_collection().count_documents(search.query())

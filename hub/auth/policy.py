@@ -1,0 +1,126 @@
+"""The one authorisation policy: who may see and do what. Every check in the API calls these.
+
+- An agency that contributed a record to a case, leads it, or was handed it sees the case in full.
+- A coordination centre sees every case in its region and below (a township centre nothing
+  outside its township).
+- The petition bureau may look a person up, stating why (the purpose goes into the audit trail).
+- Any other agency gets FORBIDDEN on the case and does not find it in lists.
+- Restricted records (stability intelligence) are for the stability office and coordination
+  centres only.
+- An agency pushes records in its own name only.
+- Summaries, early warnings and joint meetings belong to coordination centres (for their region
+  and below); a meeting's participants may read it and its brief.
+- The audit trail is read by coordination centres (entries of agencies in their region).
+- ID numbers, credit codes, phones and addresses are masked unless the user holds the `pii` role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hub.agencies.models import AgencyKind
+from hub.auth.tokens import Role
+
+RESTRICTED_READERS = frozenset({AgencyKind.STABILITY_OFFICE, AgencyKind.COORDINATION_CENTRE})
+LOOKUP_AGENCIES = frozenset({AgencyKind.PETITION_BUREAU})
+MIN_PURPOSE = 4  # characters
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: an agency (with its kind and region path), a user, the user's roles."""
+
+    agency_code: str
+    agency_kind: AgencyKind
+    region_path: tuple[str, ...]
+    user: str
+    roles: frozenset[str]
+
+    @property
+    def region_code(self) -> str:
+        return self.region_path[-1]
+
+    @property
+    def is_coordination_centre(self) -> bool:
+        return self.agency_kind is AgencyKind.COORDINATION_CENTRE
+
+
+def covers_region(principal: Principal, region_path: Sequence[str]) -> bool:
+    """A region lies in the caller's region (its path passes through the caller's region)."""
+    return principal.region_code in region_path
+
+
+def can_view_case(principal: Principal, case: Any) -> bool:
+    """The case in full: contributed to, leads, was handed it; or a coordination centre above it."""
+    if principal.is_coordination_centre:
+        return covers_region(principal, case.region_path)
+    code = principal.agency_code
+    return code in case.agencies or code == case.lead_agency_code or code in (case.handed_to or [])
+
+
+def case_scope(principal: Principal) -> dict[str, Any]:
+    """The filter that restricts case lists to what the caller may see (`can_view_case` as a query)."""
+    if principal.is_coordination_centre:
+        return {"region_path": principal.region_code}
+    code = principal.agency_code
+    return {"$or": [{"agencies": code}, {"lead_agency_code": code}, {"handed_to": code}]}
+
+
+def can_read_restricted(principal: Principal) -> bool:
+    """Stability intelligence: the stability office and coordination centres."""
+    return principal.agency_kind in RESTRICTED_READERS
+
+
+def visible_records(principal: Principal, records: Iterable[Any]) -> list[Any]:
+    """The records of a case the caller may read."""
+    if can_read_restricted(principal):
+        return list(records)
+    return [r for r in records if str(r.visibility) != "RESTRICTED"]
+
+
+def can_look_up_persons(principal: Principal) -> bool:
+    """Person look-up (the petition bureau's, on an escalated petition)."""
+    return principal.agency_kind in LOOKUP_AGENCIES
+
+
+def purpose_is_stated(purpose: str | None) -> bool:
+    """A look-up's purpose is a sentence, not a blank."""
+    return bool(purpose) and len(purpose.strip()) >= MIN_PURPOSE  # type: ignore[union-attr]
+
+
+def can_ingest_as(principal: Principal, agency_code: str) -> bool:
+    """Records are pushed in the caller's own agency's name only."""
+    return principal.agency_code == agency_code
+
+
+def can_analyse(principal: Principal, region_path: Sequence[str]) -> bool:
+    """Summaries and early warnings of a region: a coordination centre at or above it."""
+    return principal.is_coordination_centre and covers_region(principal, region_path)
+
+
+def can_manage_meetings(principal: Principal, region_path: Sequence[str]) -> bool:
+    """Schedule a meeting, set its agenda, record and close decisions."""
+    return can_analyse(principal, region_path)
+
+
+def can_view_meeting(principal: Principal, meeting: Any) -> bool:
+    """A meeting and its brief: its region's coordination centres and its participants."""
+    return can_analyse(principal, meeting.region_path) or principal.agency_code in meeting.participant_agency_codes
+
+
+def can_read_audit(principal: Principal) -> bool:
+    """The audit trail: coordination centres."""
+    return principal.is_coordination_centre
+
+
+def audit_scope(principal: Principal) -> dict[str, Any]:
+    """The audit entries the caller may read: those of agencies in its region."""
+    return {"region_path": principal.region_code}
+
+
+def sees_personal_data(principal: Principal) -> bool:
+    """Clear ID numbers, credit codes, phones and addresses."""
+    return Role.PII.value in principal.roles
+

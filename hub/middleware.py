@@ -1,0 +1,111 @@
+"""ASGI middleware in front of every route: request body size, then authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from hub.auth import service as auth_service
+from hub.errors import Unauthenticated
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+TOKEN_COOKIE = "hub_token"  # a browser's token for GET pages (the printable reports)
+
+
+def error_response(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    """A GraphQL-shaped error body, so GraphQL clients and people read the same thing."""
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status,
+                        headers=headers or None)
+
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes with 413 PAYLOAD_TOO_LARGE, whether declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
+            await self.app(scope, receive, send)
+            return
+        declared = Request(scope).headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(413, "PAYLOAD_TOO_LARGE",
+                                  f"the request body is over {self.limit:,} bytes; send smaller batches")
+        await response(scope, receive, send)
+
+
+class Authentication:
+    """Every request but the health checks (and the GraphiQL page itself) carries a valid bearer token.
+
+    The principal lands in ``request.state.principal``. Missing, malformed, badly signed or expired
+    tokens, and tokens for an unknown agency, get 401 UNAUTHENTICATED.
+    """
+
+    def __init__(self, app: ASGIApp, *, secret: str, directory: auth_service.AgencyDirectory,
+                 ide_enabled: bool) -> None:
+        self.app, self.secret, self.directory, self.ide_enabled = app, secret, directory, ide_enabled
+
+    def _is_public(self, request: Request) -> bool:
+        if request.url.path in PUBLIC_PATHS:
+            return True
+        # The GraphiQL page is a static page; the token goes in its headers pane for each query.
+        return (self.ide_enabled and request.method == "GET" and request.url.path == "/graphql"
+                and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if self._is_public(request):
+            await self.app(scope, receive, send)
+            return
+        header = request.headers.get("authorization")
+        if header is None and request.method == "GET" and TOKEN_COOKIE in request.cookies:
+            header = f"Bearer {request.cookies[TOKEN_COOKIE]}"
+        try:
+            token = auth_service.bearer_token(header)
+            principal = await auth_service.authenticate(token=token, secret=self.secret, directory=self.directory)
+        except Unauthenticated as exc:
+            response = error_response(401, exc.code, exc.message, **{"WWW-Authenticate": 'Bearer realm="mediation-hub"'})
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)

@@ -1,0 +1,115 @@
+"""Query limits: depth, aliases and tokens (strawberry's limiters) and an estimated cost (ours).
+
+The cost of a field is 1 plus its children's cost times how many items it may return: a
+connection's `first` (its maximum when `first` is a variable or absent: the worst case), and ten
+for a plain list. A document over the limit is refused before anything runs, with the code
+QUERY_TOO_COMPLEX.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode,
+    IntValueNode, OperationDefinitionNode, SelectionSetNode, ValidationRule, get_named_type, get_nullable_type,
+    is_list_type,
+)
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions.base_extension import SchemaExtension
+
+from schema.relay import MAX_PAGE
+
+LIST_FAN_OUT = 10
+TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+# How strawberry's limiters word their refusals (they carry no code of their own).
+LIMITER_MESSAGES = ("Document contains more than", "exceeds maximum operation depth", "aliases found. Allowed:")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The ceilings one GraphQL document must stay under."""
+
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_cost: int = 250_000
+
+
+def _fan_out(field_node: FieldNode, return_type: Any) -> int:
+    named = get_named_type(return_type)
+    if named.name.endswith("Connection"):
+        for argument in field_node.arguments or ():
+            if argument.name.value == "first" and isinstance(argument.value, IntValueNode):
+                return max(int(argument.value.value), 0)
+        return MAX_PAGE
+    if is_list_type(get_nullable_type(return_type)) and field_node.name.value not in {"edges", "nodes"}:
+        return LIST_FAN_OUT
+    return 1
+
+
+def estimate_cost(schema: Any, operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> int:
+    """The estimated number of values an operation may resolve."""
+
+    def walk(selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str]) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                fields = getattr(parent, "fields", {})
+                definition = fields.get(selection.name.value)
+                if definition is None:  # __typename, or a field other rules reject
+                    total += 1
+                    continue
+                child = walk(selection.selection_set, get_named_type(definition.type), seen)
+                total += 1 + _fan_out(selection, definition.type) * child
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                total += walk(selection.selection_set,
+                              schema.get_type(condition.name.value) if condition else parent, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is not None and name not in seen:
+                    total += walk(fragment.selection_set, schema.get_type(fragment.type_condition.name.value),
+                                  seen | {name})
+        return total
+
+    root = {"query": schema.query_type, "mutation": schema.mutation_type}.get(operation.operation.value)
+    return walk(operation.selection_set, root, frozenset())
+
+
+def cost_rule(max_cost: int) -> type[ValidationRule]:
+    """A validation rule refusing operations whose estimated cost is over max_cost."""
+
+    class CostLimit(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            fragments = {d.name.value: d for d in self.context.document.definitions
+                         if isinstance(d, FragmentDefinitionNode)}
+            cost = estimate_cost(self.context.schema, node, fragments)
+            if cost > max_cost:
+                self.report_error(GraphQLError(
+                    f"the query's estimated cost is {cost:,}, over the limit of {max_cost:,}: ask for fewer items "
+                    "per page (`first`) or fewer nested lists", node, extensions={"code": TOO_COMPLEX}))
+
+    return CostLimit
+
+
+def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
+    """Factories of the schema extensions that enforce the limits (a fresh one per request)."""
+    cost = cost_rule(limits.max_cost)
+    return [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: AddValidationRules([cost]),
+    ]
+
+
+def is_limit_refusal(error: GraphQLError) -> bool:
+    """An error raised by one of strawberry's limiters (or our cost rule)."""
+    extensions = error.extensions or {}
+    return extensions.get("code") == TOO_COMPLEX or any(m in error.message for m in LIMITER_MESSAGES)

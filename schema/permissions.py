@@ -1,0 +1,189 @@
+"""Permission classes: the policy (hub/auth/policy.py) declared on fields. A denial is FORBIDDEN and audited.
+
+Each class answers one question of the policy for the field it guards, reading what it needs
+through the request's loaders, and names the operation the audit trail records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from hub.audit.models import Outcome
+from hub.auth import policy
+from hub.errors import Forbidden
+from schema.relay import from_global_id
+
+
+class PolicyPermission(BasePermission):
+    """A policy check; subclasses say what is checked and how the denial reads."""
+
+    message = "your agency may not do this"
+    operation = "unknown"
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+        raise NotImplementedError
+
+    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+        return []
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if await self.allowed(principal, info, kwargs):
+            return True
+        await info.context.audit(self.operation, targets=self.targets(kwargs), outcome=Outcome.DENIED,
+                                 purpose=kwargs.get("purpose"), reason=self.message)
+        return False
+
+    def on_unauthorized(self) -> None:
+        raise Forbidden(self.message or "forbidden")
+
+
+async def _case_from_arguments(info: Info, kwargs: dict[str, Any]) -> Any:
+    loaders = info.context.loaders
+    if kwargs.get("case_no") is not None:
+        case_id = await loaders.case_id_by_number.load(kwargs["case_no"])
+    elif kwargs.get("id") is not None:
+        type_name, raw = from_global_id(kwargs["id"])
+        case_id = await loaders.case_id_by_text.load(raw) if type_name == "Case" else None
+    else:
+        return None
+    found = await loaders.case_by_id.load(case_id) if case_id is not None else None
+    return found.model if found is not None else None
+
+
+class CanViewCase(PolicyPermission):
+    """The case view: contributed to, leads or was handed the case; or a coordination centre above it."""
+
+    message = "your agency has no part in this case"
+    operation = "case"
+
+    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+        return [str(kwargs.get("case_no") or kwargs.get("id"))]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+        case = await _case_from_arguments(info, kwargs)
+        return case is None or policy.can_view_case(principal, case)  # unknown: the resolver says NOT_FOUND
+
+
+class CanLookUpPersons(PolicyPermission):
+    """Person look-up: the petition bureau."""
+
+    message = "only the petition bureau may look persons up"
+    operation = "personLookup"
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+        return policy.can_look_up_persons(principal)
+
+
+class CanIngestAs(PolicyPermission):
+    """Records in the caller's own agency's name."""
+
+    message = "an agency pushes records in its own name only"
+    operation = "ingestRecords"
+
+    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+        return [str(getattr(kwargs.get("input"), "agency", ""))]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+        return policy.can_ingest_as(principal, kwargs["input"].agency)
+
+
+async def _region_path(info: Info, code: str | None) -> list[str] | None:
+    if code is None:
+        return list(info.context.principal.region_path)
+    return await info.context.loaders.region_path_by_code.load(str(code))
+
+
+class CanAnalyseRegion(PolicyPermission):
+    """Summaries and early warnings: a coordination centre at or above the region."""
+
+    message = "summaries and early warnings are for the region's coordination centres"
+    operation = "analysis"
+
+    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+        flt = kwargs.get("filter")
+        return [str(kwargs.get("region") or getattr(flt, "region", None) or "")]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+        flt = kwargs.get("filter")
+        path = await _region_path(info, kwargs.get("region") or getattr(flt, "region", None))
+        return path is None or policy.can_analyse(principal, path)  # unknown region: nothing to show
+
+
+class CanManageMeetings(PolicyPermission):
+    """Scheduling a meeting and changing it: the coordination centres of its region."""
+
+    message = "joint meetings are managed by the region's coordination centres"
+    operation = "meeting"
+
+    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+        source = kwargs.get("input")
+        return [str(kwargs.get("meeting_id") or getattr(source, "meeting_id", None) or getattr(source, "region", ""))]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+        source = kwargs.get("input")
+        meeting_id = kwargs.get("meeting_id") or getattr(source, "meeting_id", None)
+        if meeting_id is None:
+            path = await _region_path(info, source.region)
+        else:
+            meeting = await info.context.meeting(meeting_id)
+            path = meeting.region_path if meeting else None
+        return path is None or policy.can_manage_meetings(principal, path)
+
+
+class CanViewMeeting(PolicyPermission):
+    """A meeting and its brief: the region's coordination centres and the participants."""
+
+    message = "only the meeting's participants and its region's coordination centres may read it"
+    operation = "jointMeeting"
+
+    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+        return [str(kwargs.get("meeting_id") or kwargs.get("id"))]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+        meeting = await info.context.meeting(kwargs.get("meeting_id") or kwargs.get("id"))
+        return meeting is None or policy.can_view_meeting(principal, meeting)
+
+
+class CanListMeetings(PolicyPermission):
+    """A region's meetings: its coordination centres."""
+
+    message = "a region's meetings are listed for its coordination centres"
+    operation = "jointMeetings"
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+        path = await _region_path(info, kwargs.get("region"))
+        return path is None or policy.can_analyse(principal, path)
+
+
+class CanReadAudit(PolicyPermission):
+    """The audit trail: coordination centres."""
+
+    message = "the audit trail is read by coordination centres"
+    operation = "auditLog"
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+        return policy.can_read_audit(principal)
+
+
+class CanViewNode(PolicyPermission):
+    """`node(id)` follows the same rules as the typed fields: cases, meetings and persons are checked."""
+
+    message = "your agency may not see this object"
+    operation = "node"
+
+    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+        return [str(kwargs.get("id"))]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+        type_name, _ = from_global_id(kwargs["id"])
+        if type_name == "Case":
+            return await CanViewCase().allowed(principal, info, kwargs)
+        if type_name == "JointMeeting":
+            return await CanViewMeeting().allowed(principal, info, {"id": kwargs["id"]})
+        if type_name == "Person":
+            return policy.can_look_up_persons(principal) or principal.is_coordination_centre
+        return True
