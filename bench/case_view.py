@@ -1,6 +1,6 @@
 """Read paths over HTTP against a running `hub serve`, with the direct-driver floor.
 
-    .venv/bin/python -m bench.case_view --url mongodb://127.0.0.1:27018/ [--db mediation_hub] [--runs 50]
+    .venv/bin/python -m bench.case_view --url mongodb://127.0.0.1:27018/ [--db mediation_hub] [--runs 50] [--secret S]
 
 Needs a seeded database (`hub seed --scale N`). Starts `hub serve` on a free port against it,
 then times, each `--runs` times: `case(caseNo)` with its whole timeline; the same case, records,
@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 from pymongo import MongoClient
 
-from bench.common import describe, free_port
+from bench.common import bearer, describe, free_port
 from hub.people.crypto import PersonalDataKeys
 
 CASE = """query($no: String!) { case(caseNo: $no) { caseNo title status channels
@@ -30,7 +30,7 @@ CASE = """query($no: String!) { case(caseNo: $no) { caseNo title status channels
   timeline(first: 100) { edges { node { kind channel occurredAt summary agency { name } } } } } }"""
 PAGE = """{ cases(first: 50) { edges { node { caseNo channels
   timeline(first: 100) { edges { node { kind occurredAt agency { name } } } } } } } }"""
-LOOKUP = """query($name: String, $phone: String) { personLookup(name: $name, phone: $phone) {
+LOOKUP = """query($name: String, $phone: String) { personLookup(name: $name, phone: $phone, purpose: "越级信访核查") {
   found cases { caseNo } priorGrassrootsMediation { kind occurredAt agency { name } } } }"""
 
 
@@ -50,7 +50,8 @@ def main() -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--db", default="mediation_hub")
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--secret", default=None, help="HUB_SECRET_KEY the data was seeded with (for personLookup)")
+    parser.add_argument("--secret", default=os.environ.get("HUB_SECRET_KEY"), required="HUB_SECRET_KEY" not in os.environ,
+                        help="HUB_SECRET_KEY the data was seeded with (default: the environment's)")
     args = parser.parse_args()
 
     db = MongoClient(args.url, tz_aware=True)[args.db]
@@ -61,8 +62,7 @@ def main() -> None:
 
     port = free_port()
     env = {**os.environ, "HUB_MONGODB_URL": args.url, "HUB_DB": args.db, "HUB_PORT": str(port)}
-    if args.secret:
-        env["HUB_SECRET_KEY"] = args.secret
+    env["HUB_SECRET_KEY"] = args.secret
     hub = Path(sys.executable).with_name("hub")
     server = subprocess.Popen([str(hub), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -76,8 +76,9 @@ def main() -> None:
                     pass
                 time.sleep(0.1)
 
-            def post(query: str, **variables: object) -> dict:
-                body = http.post("/graphql", json={"query": query, "variables": variables}).json()
+            def post(query: str, agency: str = "QH-CC", **variables: object) -> dict:
+                body = http.post("/graphql", json={"query": query, "variables": variables},
+                                 headers=bearer(args.secret, agency)).json()
                 assert "errors" not in body, body["errors"]
                 return body
 
@@ -96,10 +97,11 @@ def main() -> None:
             page = timed(lambda: post(PAGE), max(5, args.runs // 5))
             petition = db.records.find_one({"kind": "PETITION", "details.escalated": True})
             lookup: list[float] = []
-            if petition and args.secret:
+            if petition:
                 person = db.people.find_one({"_id": petition["parties"][0]["person_id"]})
                 phone = PersonalDataKeys(args.secret).decrypt(person["phone_encrypted"])
-                lookup = timed(lambda: post(LOOKUP, name=person["name"], phone=phone), max(5, args.runs // 5))
+                lookup = timed(lambda: post(LOOKUP, agency="QH-XFJ", name=person["name"], phone=phone),
+                               max(5, args.runs // 5))
     finally:
         server.terminate()
         server.wait(timeout=30)

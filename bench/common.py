@@ -6,14 +6,22 @@ import contextlib
 import socket
 import statistics
 import tempfile
+from datetime import timedelta
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from hub.auth import tokens
 from hub.config import Settings
 from hub.store import local as local_store
 from hub.store import service as store_service
+
+
+def bearer(secret: str, agency: str) -> dict[str, str]:
+    """The Authorization header of a one-hour token for a benchmark user of `agency`."""
+    token = tokens.issue(secret=secret, agency_code=agency, user="benchmark", roles=[], ttl=timedelta(hours=1))
+    return {"Authorization": f"Bearer {token}"}
 
 
 def free_port() -> int:

@@ -1,6 +1,6 @@
 """Analysis read paths over HTTP against a running `hub serve`: `summary` and `jointMeetingBrief`.
 
-    .venv/bin/python -m bench.summary --url mongodb://127.0.0.1:27018/ [--db mediation_hub] [--runs 10]
+    .venv/bin/python -m bench.summary --url mongodb://127.0.0.1:27018/ [--db mediation_hub] [--runs 10] [--secret S]
 
 Needs a seeded database (`hub seed --scale N`). Starts `hub serve` on a free port against it,
 schedules a district joint meeting with ten agenda cases and an earlier meeting's open decisions,
@@ -22,7 +22,7 @@ import httpx
 from pymongo import MongoClient
 
 from bench.case_view import timed
-from bench.common import describe, free_port
+from bench.common import bearer, describe, free_port
 from hub.analytics.summary import FACTS
 from schema.relay import object_id, to_global_id
 
@@ -48,6 +48,8 @@ def main() -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--db", default="mediation_hub")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--secret", default=os.environ.get("HUB_SECRET_KEY"), required="HUB_SECRET_KEY" not in os.environ,
+                        help="HUB_SECRET_KEY of the deployment (default: the environment's)")
     args = parser.parse_args()
 
     db = MongoClient(args.url, tz_aware=True)[args.db]
@@ -60,12 +62,14 @@ def main() -> None:
     print(f"data: {cases} cases, {records} records; meeting of {len(participants)} agencies, {len(agenda)} agenda cases")
 
     port = free_port()
-    env = {**os.environ, "HUB_MONGODB_URL": args.url, "HUB_DB": args.db, "HUB_PORT": str(port)}
+    env = {**os.environ, "HUB_MONGODB_URL": args.url, "HUB_DB": args.db, "HUB_PORT": str(port),
+           "HUB_SECRET_KEY": args.secret}
     hub = Path(sys.executable).with_name("hub")
     server = subprocess.Popen([str(hub), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     created: list[str] = []
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as http:
+        headers = bearer(args.secret, convener["code"])
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600, headers=headers) as http:
             for _ in range(300):
                 try:
                     if http.get("/readyz").status_code == 200:

@@ -12,7 +12,6 @@ from typing import Any
 import strawberry
 from bson import ObjectId
 from bson.errors import InvalidId
-from graphql.validation import NoSchemaIntrospectionCustomRule
 from pymongo.errors import PyMongoError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
-from strawberry.extensions import AddValidationRules
 
 from hub.config import Settings, get_settings
 from hub.audit import service as audit_service
@@ -38,21 +36,10 @@ from hub.reports import brief as report_service
 from hub.store import service as store_service
 from resolvers.context import Context, Loaders
 from resolvers.root import build_schema
-from schema.errors import HubSchema
 from schema.limits import Limits
 from schema.relay import object_id
 
 log = logging.getLogger("hub.app")
-
-
-def build_production_schema(schema: strawberry.Schema) -> strawberry.Schema:
-    """The same schema with introspection refused."""
-    return HubSchema(
-        query=schema.query,
-        mutation=schema.mutation,
-        extensions=[*schema.extensions, AddValidationRules([NoSchemaIntrospectionCustomRule])],
-        types=schema.types,
-    )
 
 
 class HubGraphQL(GraphQL):
@@ -61,7 +48,7 @@ class HubGraphQL(GraphQL):
     def __init__(self, schema: strawberry.Schema, *, settings: Settings) -> None:
         production = settings.env == "production"
         super().__init__(
-            build_production_schema(schema) if production else schema,
+            schema,
             graphql_ide=None if production else "graphiql",  # production: no GraphiQL, no introspection
             allow_queries_via_get=not production,
         )
@@ -200,7 +187,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     limits = Limits(max_depth=settings.max_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens,
                     max_cost=settings.max_cost)
-    graphql = HubGraphQL(build_schema(limits), settings=settings)
+    graphql = HubGraphQL(build_schema(limits, introspection=settings.env != "production"), settings=settings)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

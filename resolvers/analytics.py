@@ -13,6 +13,7 @@ from hub.analytics.warnings import early_warnings
 from hub.errors import BadUserInput
 from resolvers.context import Context
 from schema.analytics import EarlyWarningType, SummaryDimension, SummaryFilterInput, SummaryType, WarningRule
+from schema.audit import Audited
 from schema.permissions import CanAnalyseRegion
 
 
@@ -26,6 +27,7 @@ class AnalyticsQuery:
             "without `region`, the caller's region."
         ),
         permission_classes=[CanAnalyseRegion],
+        extensions=[Audited(targets=lambda kwargs, result: [str(kwargs["filter"].region or "")])],
     )
     async def summary(
         self, info: Info[Context, None], filter: SummaryFilterInput,
@@ -42,6 +44,7 @@ class AnalyticsQuery:
         description="预警 — the early warnings the work plan's rules raise for a region's cases, most severe first. "
                     "For the region's coordination centres.",
         permission_classes=[CanAnalyseRegion],
+        extensions=[Audited(targets=lambda kwargs, result: [str(kwargs["region"])])],
     )
     async def early_warnings(
         self, info: Info[Context, None], region: strawberry.ID, as_of: datetime | None = None,

@@ -13,7 +13,7 @@ from hub.audit import service as audit_service
 from hub.auth import policy
 from hub.errors import BadUserInput
 from resolvers.context import Context
-from schema.audit import AuditEntryType, AuditFilterInput
+from schema.audit import Audited, AuditEntryType, AuditFilterInput
 from schema.permissions import CanReadAudit
 from schema.relay import Connection, check_first, connection, decode_cursor, encode_cursor
 
@@ -33,6 +33,7 @@ class AuditQuery:
                     "Coordination centres read the entries of agencies in their region. Entries are never "
                     "changed or removed.",
         permission_classes=[CanReadAudit],
+        extensions=[Audited()],
     )
     async def audit_log(
         self, info: Info[Context, None], filter: AuditFilterInput | None = None, first: int | None = 20,

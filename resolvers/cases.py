@@ -41,7 +41,7 @@ class CaseQuery:
             "For the agencies that contributed to it, lead it or were handed it, and coordination centres above it."
         ),
         permission_classes=[CanViewCase],
-        extensions=[Audited("case", targets=lambda kwargs, result: [result.case_no] if result else
+        extensions=[Audited(targets=lambda kwargs, result: [result.case_no] if result else
                             [str(kwargs.get("case_no") or kwargs.get("id"))])],
     )
     async def case_(
@@ -58,7 +58,12 @@ class CaseQuery:
             case = found
         return CaseType.from_model(case)
 
-    @strawberry.field(description="Search the cases the caller may see. Pages are keyset-based: they never skip or repeat a case while new cases arrive.")
+    @strawberry.field(
+        description="Search the cases the caller may see. Pages are keyset-based: they never skip or repeat a case "
+                    "while new cases arrive.",
+        extensions=[Audited(targets=lambda kwargs, result: [e.node.case_no for e in result.edges]
+                            if result else [])],
+    )
     async def cases(
         self, info: Info[Context, None], filter: CaseFilterInput | None = None, first: int | None = 20,
         after: str | None = None, order_by: CaseOrder = CaseOrder.OPENED_AT_DESC,

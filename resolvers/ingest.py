@@ -22,7 +22,7 @@ class IngestMutation:
             "caller's own agency's name only."
         ),
         permission_classes=[CanIngestAs],
-        extensions=[Audited("ingestRecords", targets=lambda kwargs, result: result.case_numbers() if result else [])],
+        extensions=[Audited(targets=lambda kwargs, result: result.case_numbers() if result else [])],
     )
     async def ingest_records(self, info: Info[Context, None], input: IngestBatchInput) -> IngestResultType:
         outcome = await ingest_service.ingest(

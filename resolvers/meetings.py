@@ -36,7 +36,8 @@ class DecisionPayload:
 @strawberry.type
 class MeetingQuery:
     @strawberry.field(description="One joint meeting; unknown: null with NOT_FOUND. For its participants and "
-                                  "its region's coordination centres.", permission_classes=[CanViewMeeting])
+                                  "its region's coordination centres.", permission_classes=[CanViewMeeting],
+                      extensions=[Audited(targets=lambda kwargs, result: [str(kwargs["id"])])])
     async def joint_meeting(self, info: Info[Context, None], id: strawberry.ID) -> JointMeetingType | None:
         meeting = await meeting_service.get_or_raise(meeting_id=object_id(id, "JointMeeting"))  # type: ignore[arg-type]
         return JointMeetingType.from_model(meeting)
@@ -55,7 +56,7 @@ class MeetingQuery:
                     "agenda cases with their latest records and open handovers, open decisions of earlier meetings "
                     "(overdue first), and the region's current early warnings.",
         permission_classes=[CanViewMeeting],
-        extensions=[Audited("jointMeetingBrief", targets=lambda kwargs, result: [str(kwargs["meeting_id"])])],
+        extensions=[Audited(targets=lambda kwargs, result: [str(kwargs["meeting_id"])])],
     )
     async def joint_meeting_brief(self, info: Info[Context, None], meeting_id: strawberry.ID) -> JointMeetingBriefType:
         brief = await brief_service.meeting_brief(
@@ -68,7 +69,7 @@ class MeetingQuery:
 @strawberry.type
 class MeetingMutation:
     @strawberry.mutation(description="召开联席会议 — schedule a joint meeting.", permission_classes=[CanManageMeetings],
-                         extensions=[Audited("scheduleJointMeeting", targets=_meeting_target)])
+                         extensions=[Audited(targets=_meeting_target)])
     async def schedule_joint_meeting(self, info: Info[Context, None], input: ScheduleMeetingInput) -> JointMeetingType:
         meeting = await meeting_service.schedule(
             level=input.level, region_code=input.region, held_on=input.held_on, convener=input.convener,
@@ -77,7 +78,7 @@ class MeetingMutation:
         return JointMeetingType.from_model(meeting)
 
     @strawberry.mutation(description="Put cases on a meeting's agenda (议题); a case already on it stays once.", permission_classes=[CanManageMeetings],
-                         extensions=[Audited("addToAgenda", targets=_meeting_target)])
+                         extensions=[Audited(targets=_meeting_target)])
     async def add_to_agenda(
         self, info: Info[Context, None], meeting_id: strawberry.ID, case_ids: list[strawberry.ID]
     ) -> JointMeetingType:
@@ -88,7 +89,7 @@ class MeetingMutation:
         return JointMeetingType.from_model(meeting)
 
     @strawberry.mutation(description="Record a decision of the meeting: text, owner agency, due date.", permission_classes=[CanManageMeetings],
-                         extensions=[Audited("recordDecision", targets=_meeting_target)])
+                         extensions=[Audited(targets=_meeting_target)])
     async def record_decision(self, info: Info[Context, None], input: RecordDecisionInput) -> DecisionPayload:
         meeting, decision = await meeting_service.record_decision(
             meeting_id=object_id(input.meeting_id, "JointMeeting"),  # type: ignore[arg-type]
@@ -98,7 +99,7 @@ class MeetingMutation:
         return DecisionPayload(meeting=JointMeetingType.from_model(meeting), decision=DecisionType.from_model(decision))
 
     @strawberry.mutation(description="Mark a decision done (落实); marking it again changes nothing.", permission_classes=[CanManageMeetings],
-                         extensions=[Audited("completeDecision", targets=_meeting_target)])
+                         extensions=[Audited(targets=_meeting_target)])
     async def complete_decision(
         self, info: Info[Context, None], meeting_id: strawberry.ID, key: str, note: str | None = None
     ) -> DecisionPayload:

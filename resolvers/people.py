@@ -29,7 +29,7 @@ class PersonQuery:
             "digit is BAD_USER_INPUT. The petition bureau's."
         ),
         permission_classes=[CanLookUpPersons],
-        extensions=[Audited("personLookup", targets=lambda kwargs, result: result.target_ids if result else [])],
+        extensions=[Audited(targets=lambda kwargs, result: result.target_ids if result else [])],
     )
     async def person_lookup(
         self, info: Info[Context, None], purpose: str, id_number: str | None = None,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules
 from strawberry.tools import merge_types
 
 from resolvers.analytics import AnalyticsQuery
@@ -21,9 +25,9 @@ Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQue
 Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation))
 
 
-def build_schema(limits: Limits | None = None) -> strawberry.Schema:
-    """The hub's GraphQL schema, refusing documents over the limits."""
-    return HubSchema(
-        query=Query, mutation=Mutation, extensions=[ErrorCodes, *limit_extensions(limits or Limits())],
-        types=list(RECORD_TYPES.values()),
-    )
+def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> strawberry.Schema:
+    """The hub's GraphQL schema, refusing documents over the limits (and introspection, when told)."""
+    extensions: list[Any] = [ErrorCodes, *limit_extensions(limits or Limits())]
+    if not introspection:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return HubSchema(query=Query, mutation=Mutation, extensions=extensions, types=list(RECORD_TYPES.values()))

@@ -21,13 +21,12 @@ Targets = Callable[[dict[str, Any], Any], list[str]]
 
 
 class Audited(FieldExtension):
-    """Appends an audit entry after the field resolves: OK, or FAILED with the error's code.
+    """Appends an audit entry, named after the field, once it resolves: OK, or FAILED with the error's code.
 
     Denials are audited by the permission class that refuses them (and never reach here).
     """
 
-    def __init__(self, operation: str, targets: Targets | None = None) -> None:
-        self.operation = operation
+    def __init__(self, targets: Targets | None = None) -> None:
         self.targets = targets or (lambda kwargs, result: [])
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
@@ -37,10 +36,10 @@ class Audited(FieldExtension):
         except Forbidden:
             raise
         except HubError as exc:
-            await info.context.audit(self.operation, targets=self.targets(kwargs, None), outcome=m.Outcome.FAILED,
+            await info.context.audit(info.field_name, targets=self.targets(kwargs, None), outcome=m.Outcome.FAILED,
                                      purpose=purpose, reason=exc.code)
             raise
-        await info.context.audit(self.operation, targets=self.targets(kwargs, result), purpose=purpose)
+        await info.context.audit(info.field_name, targets=self.targets(kwargs, result), purpose=purpose)
         return result
 
 

@@ -1,7 +1,8 @@
-"""Permission classes: the policy (hub/auth/policy.py) declared on fields. A denial is FORBIDDEN and audited.
+"""Permission classes: the policy (hub/auth/policy.py) declared on fields. A denial is FORBIDDEN and audited
+under the field's name.
 
 Each class answers one question of the policy for the field it guards, reading what it needs
-through the request's loaders, and names the operation the audit trail records.
+through the request's loaders.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ class PolicyPermission(BasePermission):
     """A policy check; subclasses say what is checked and how the denial reads."""
 
     message = "your agency may not do this"
-    operation = "unknown"
 
     async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
         raise NotImplementedError
@@ -33,7 +33,7 @@ class PolicyPermission(BasePermission):
         principal = info.context.principal
         if await self.allowed(principal, info, kwargs):
             return True
-        await info.context.audit(self.operation, targets=self.targets(kwargs), outcome=Outcome.DENIED,
+        await info.context.audit(info.field_name, targets=self.targets(kwargs), outcome=Outcome.DENIED,
                                  purpose=kwargs.get("purpose"), reason=self.message)
         return False
 
@@ -58,7 +58,6 @@ class CanViewCase(PolicyPermission):
     """The case view: contributed to, leads or was handed the case; or a coordination centre above it."""
 
     message = "your agency has no part in this case"
-    operation = "case"
 
     def targets(self, kwargs: dict[str, Any]) -> list[str]:
         return [str(kwargs.get("case_no") or kwargs.get("id"))]
@@ -72,7 +71,6 @@ class CanLookUpPersons(PolicyPermission):
     """Person look-up: the petition bureau."""
 
     message = "only the petition bureau may look persons up"
-    operation = "personLookup"
 
     async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
         return policy.can_look_up_persons(principal)
@@ -82,7 +80,6 @@ class CanIngestAs(PolicyPermission):
     """Records in the caller's own agency's name."""
 
     message = "an agency pushes records in its own name only"
-    operation = "ingestRecords"
 
     def targets(self, kwargs: dict[str, Any]) -> list[str]:
         return [str(getattr(kwargs.get("input"), "agency", ""))]
@@ -101,7 +98,6 @@ class CanAnalyseRegion(PolicyPermission):
     """Summaries and early warnings: a coordination centre at or above the region."""
 
     message = "summaries and early warnings are for the region's coordination centres"
-    operation = "analysis"
 
     def targets(self, kwargs: dict[str, Any]) -> list[str]:
         flt = kwargs.get("filter")
@@ -117,7 +113,6 @@ class CanManageMeetings(PolicyPermission):
     """Scheduling a meeting and changing it: the coordination centres of its region."""
 
     message = "joint meetings are managed by the region's coordination centres"
-    operation = "meeting"
 
     def targets(self, kwargs: dict[str, Any]) -> list[str]:
         source = kwargs.get("input")
@@ -138,7 +133,6 @@ class CanViewMeeting(PolicyPermission):
     """A meeting and its brief: the region's coordination centres and the participants."""
 
     message = "only the meeting's participants and its region's coordination centres may read it"
-    operation = "jointMeeting"
 
     def targets(self, kwargs: dict[str, Any]) -> list[str]:
         return [str(kwargs.get("meeting_id") or kwargs.get("id"))]
@@ -152,7 +146,6 @@ class CanListMeetings(PolicyPermission):
     """A region's meetings: its coordination centres."""
 
     message = "a region's meetings are listed for its coordination centres"
-    operation = "jointMeetings"
 
     async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
         path = await _region_path(info, kwargs.get("region"))
@@ -163,7 +156,6 @@ class CanReadAudit(PolicyPermission):
     """The audit trail: coordination centres."""
 
     message = "the audit trail is read by coordination centres"
-    operation = "auditLog"
 
     async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
         return policy.can_read_audit(principal)
@@ -173,7 +165,6 @@ class CanViewNode(PolicyPermission):
     """`node(id)` follows the same rules as the typed fields: cases, meetings and persons are checked."""
 
     message = "your agency may not see this object"
-    operation = "node"
 
     def targets(self, kwargs: dict[str, Any]) -> list[str]:
         return [str(kwargs.get("id"))]
