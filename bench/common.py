@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import os
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import timedelta
-from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.auth import tokens
@@ -56,3 +62,47 @@ def percentile(samples: Sequence[float], q: float) -> float:
 def describe(samples: Sequence[float]) -> str:
     """p50 / p99 in milliseconds."""
     return f"p50 {statistics.median(samples) * 1000:.1f} ms, p99 {percentile(samples, 99) * 1000:.1f} ms"
+
+
+def read_args(doc: str, *, runs: int) -> argparse.Namespace:
+    """The read benchmarks' arguments: --url, --db, --runs, --secret."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--db", default="mediation_hub")
+    parser.add_argument("--runs", type=int, default=runs)
+    parser.add_argument("--secret", default=os.environ.get("HUB_SECRET_KEY"), required="HUB_SECRET_KEY" not in os.environ,
+                        help="HUB_SECRET_KEY the data was seeded with (default: the environment's)")
+    return parser.parse_args()
+
+
+@contextlib.contextmanager
+def serving(args: argparse.Namespace) -> Iterator[httpx.Client]:
+    """`hub serve` on a free port against the benchmark's database, and an HTTP client to it."""
+    port = free_port()
+    env = {**os.environ, "HUB_MONGODB_URL": args.url, "HUB_DB": args.db, "HUB_PORT": str(port),
+           "HUB_SECRET_KEY": args.secret}
+    hub = Path(sys.executable).with_name("hub")
+    server = subprocess.Popen([str(hub), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as http:
+            for _ in range(300):
+                try:
+                    if http.get("/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+            yield http
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def timed(fn: Callable[[], object], runs: int) -> list[float]:
+    """Wall time of fn, runs times."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples

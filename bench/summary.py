@@ -11,18 +11,10 @@ same summary's aggregation pipeline sent with PyMongo directly (the floor), and
 
 from __future__ import annotations
 
-import argparse
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import httpx
 from pymongo import MongoClient
 
-from bench.case_view import timed
-from bench.common import bearer, describe, free_port
+from bench.common import bearer, describe, read_args, serving, timed
 from hub.analytics.summary import FACTS
 from schema.relay import object_id, to_global_id
 
@@ -44,14 +36,7 @@ SCHEDULE = """mutation($d: Date!, $convener: String!, $participants: [String!]!)
 
 def main() -> None:
     """Command-line entry."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--db", default="mediation_hub")
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--secret", default=os.environ.get("HUB_SECRET_KEY"), required="HUB_SECRET_KEY" not in os.environ,
-                        help="HUB_SECRET_KEY of the deployment (default: the environment's)")
-    args = parser.parse_args()
-
+    args = read_args(__doc__ or "", runs=10)
     db = MongoClient(args.url, tz_aware=True)[args.db]
     ferretdb = "ferretdb" in str(db.command("buildInfo")).lower()
     cases = db.cases.estimated_document_count()
@@ -61,22 +46,10 @@ def main() -> None:
     agenda = [c["_id"] for c in db.cases.find({"status": "IN_MEDIATION"}, {"_id": 1}).limit(10)]
     print(f"data: {cases} cases, {records} records; meeting of {len(participants)} agencies, {len(agenda)} agenda cases")
 
-    port = free_port()
-    env = {**os.environ, "HUB_MONGODB_URL": args.url, "HUB_DB": args.db, "HUB_PORT": str(port),
-           "HUB_SECRET_KEY": args.secret}
-    hub = Path(sys.executable).with_name("hub")
-    server = subprocess.Popen([str(hub), "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     created: list[str] = []
     try:
-        headers = bearer(args.secret, convener["code"])
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600, headers=headers) as http:
-            for _ in range(300):
-                try:
-                    if http.get("/readyz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
+        with serving(args) as http:
+            http.headers.update(bearer(args.secret, convener["code"]))
 
             def post(query: str, **variables: object) -> dict:
                 body = http.post("/graphql", json={"query": query, "variables": variables}).json()
@@ -113,8 +86,6 @@ def main() -> None:
             floor = timed(direct, args.runs)
             brief = timed(lambda: post(BRIEF, id=meeting), args.runs)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         db.joint_meetings.delete_many({"_id": {"$in": [object_id(m, "JointMeeting") for m in created]}})
 
     print(f"summary by agency x month ({groups} groups), over HTTP: {describe(summary)}")

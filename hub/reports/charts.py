@@ -12,6 +12,7 @@ import logging
 import re
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -44,21 +45,26 @@ def _svg(fig: Figure, name: str, title: str) -> str:
     return re.sub(r"<svg ", f'<svg role="img" aria-label="{title}" data-chart="{name}" ', svg, count=1)
 
 
-def _figure(width: float = 6.4, height: float = 3.0) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
+def _axes(title: str, height: float = 3.0) -> tuple[Figure, Any]:
+    fig = Figure(figsize=(6.4, height), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_title(title, loc="left", fontsize=11)
+    return fig, ax
+
+
+def _empty(fig: Figure, ax: Any, name: str, title: str) -> str:
+    ax.text(0.5, 0.5, "无数据", ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    return _svg(fig, name, title)
 
 
 def bar_chart(name: str, title: str, labels: Sequence[str], values: Sequence[float], *, horizontal: bool = False,
               percent: bool = False) -> str:
     """A bar chart with its values written on the bars."""
     with matplotlib.rc_context(STYLE):
-        fig = _figure(height=max(2.4, 0.32 * len(labels) + 0.8) if horizontal else 3.0)
-        ax = fig.add_subplot()
-        ax.set_title(title, loc="left", fontsize=11)
+        fig, ax = _axes(title, height=max(2.4, 0.32 * len(labels) + 0.8) if horizontal else 3.0)
         if not labels:
-            ax.text(0.5, 0.5, "无数据", ha="center", va="center", transform=ax.transAxes)
-            ax.set_axis_off()
-            return _svg(fig, name, title)
+            return _empty(fig, ax, name, title)
         shown = [f"{v:.0%}" if percent else f"{v:g}" for v in values]
         if horizontal:
             bars = ax.barh(list(labels)[::-1], list(values)[::-1], color=PALETTE[0])
@@ -76,13 +82,9 @@ def bar_chart(name: str, title: str, labels: Sequence[str], values: Sequence[flo
 def line_chart(name: str, title: str, labels: Sequence[str], series: dict[str, Sequence[float]]) -> str:
     """One line per series over the same labels (months)."""
     with matplotlib.rc_context(STYLE):
-        fig = _figure()
-        ax = fig.add_subplot()
-        ax.set_title(title, loc="left", fontsize=11)
+        fig, ax = _axes(title)
         if not labels:
-            ax.text(0.5, 0.5, "无数据", ha="center", va="center", transform=ax.transAxes)
-            ax.set_axis_off()
-            return _svg(fig, name, title)
+            return _empty(fig, ax, name, title)
         for colour, (label, values) in zip(PALETTE, series.items()):
             ax.plot(list(labels), list(values), marker="o", markersize=3, color=colour, label=label)
         ax.legend(frameon=False, fontsize=8)
