@@ -18,7 +18,7 @@ from typing import Any
 from bson import ObjectId
 
 from hub.analytics.thresholds import Thresholds
-from hub.cases.models import OPEN_STATUSES, Case, CaseFile, CaseTag
+from hub.cases.models import OPEN_STATUSES, Case, CaseFile, CaseTag, unpack_records
 from hub.records.enums import PetitionLevel, RecordKind, RiskLevel
 from hub.store.service import READ_BATCH_SIZE, find_by_ids
 
@@ -218,7 +218,7 @@ async def load_scope(*, region: str, as_of: datetime, thresholds: Thresholds) ->
     petitions = [
         (petitioned[f["_id"]], record)
         for f in await find_by_ids(CaseFile.get_pymongo_collection(), list(petitioned))
-        for record in f.get("records") or []
+        for record in unpack_records(f.get("packed") or b"")
         if record["kind"] == RecordKind.PETITION.value
     ]
     return Scope(as_of=as_of, thresholds=thresholds, cases=cases, petitions=petitions)
