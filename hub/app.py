@@ -63,7 +63,7 @@ class HubGraphQL(GraphQL):
             database=request.app.state.database,
             keys=request.app.state.keys,
             principal=getattr(request.state, "principal", None),  # None only for the GraphiQL page itself
-            loaders=Loaders(),
+            loaders=Loaders(request.app.state.agencies),
         )
 
 
@@ -202,7 +202,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.keys = PersonalDataKeys(settings.resolved_secret_key())
     app.state.metrics = metrics
     # Added innermost first: metrics see every response, the body limit runs before authentication.
-    app.add_middleware(Authentication, secret=settings.resolved_secret_key(), directory=AgencyDirectory(),
+    app.state.agencies = AgencyDirectory()
+    app.add_middleware(Authentication, secret=settings.resolved_secret_key(), directory=app.state.agencies,
                        ide_enabled=settings.env != "production")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -9,7 +9,6 @@ from strawberry.types import Info
 
 from hub.auth import policy
 from hub.cases import search as case_search
-from hub.cases import service as case_service
 from hub.errors import BadUserInput, NotFound
 from resolvers.context import Context
 from schema.audit import Audited
@@ -49,14 +48,17 @@ class CaseQuery:
     ) -> CaseType | None:
         if (id is None) == (case_no is None):
             raise BadUserInput("give exactly one of `id` and `caseNo`")
+        loaders = info.context.loaders  # the permission check has read the case through them already
         if case_no is not None:
-            case = await case_service.get_by_case_no_or_raise(case_no=case_no)
+            case_id = await loaders.case_id_by_number.load(case_no)
+            found = await loaders.case_by_id.load(case_id) if case_id is not None else None
+            if found is None:
+                raise NotFound(f"no case numbered {case_no!r}")
         else:
-            found = await case_service.get(case_id=object_id(id, "Case"))  # type: ignore[arg-type]
+            found = await loaders.case_by_id.load(object_id(id, "Case"))  # type: ignore[arg-type]
             if found is None:
                 raise NotFound(f"no case with id {id!r}")
-            case = found
-        return CaseType.from_model(case)
+        return found
 
     @strawberry.field(
         description="Search the cases the caller may see. Pages are keyset-based: they never skip or repeat a case "

@@ -9,6 +9,7 @@ from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
 from hub.agencies import service as agency_service
+from hub.auth.service import AgencyDirectory
 from hub.cases import service as case_service
 from hub.meetings import service as meeting_service
 from hub.people import service as person_service
@@ -34,8 +35,9 @@ def _loader(fetch: Callable[[list[Any]], Awaitable[dict[Any, Any]]], convert: Ca
 class Loaders:
     """The request's loaders, reached as ``info.context.loaders.<name>``."""
 
-    def __init__(self) -> None:
-        self.agency_by_code = _loader(lambda ks: agency_service.get_many_by_code(codes=ks), AgencyType.from_model)
+    def __init__(self, directory: AgencyDirectory | None = None) -> None:
+        fetch_agencies = directory.get_many if directory else (lambda ks: agency_service.get_many_by_code(codes=ks))
+        self.agency_by_code = _loader(fetch_agencies, AgencyType.from_model)
         self.region_by_code = _loader(lambda ks: region_service.get_many_by_code(codes=ks), RegionType.from_model)
         self.person_by_id = _loader(lambda ks: person_service.get_many(ids=ks), PersonType.from_model)
         self.case_by_id = _loader(lambda ks: case_service.get_many(ids=ks), CaseType.from_model)

@@ -17,16 +17,27 @@ DIRECTORY_TTL = 30.0  # seconds an agency directory is trusted before it is read
 
 @dataclass
 class AgencyDirectory:
-    """Agencies with their region paths, read whole and kept for a short while (a small collection)."""
+    """Agencies with their region paths, read whole and kept for a short while (a small collection).
+
+    One per app: authentication and the `agency_by_code` loader read agencies from here, so a
+    request does not scan the agencies collection on the local store.
+    """
 
     loaded_at: float = 0.0
     agencies: dict[str, tuple[Agency, tuple[str, ...]]] = field(default_factory=dict)
 
     async def get(self, code: str) -> tuple[Agency, tuple[str, ...]] | None:
+        """An agency and its region path; read again when stale or unknown."""
         stale = time.monotonic() - self.loaded_at > DIRECTORY_TTL
         if stale or code not in self.agencies:
             await self._load()
         return self.agencies.get(code)
+
+    async def get_many(self, codes: list[str]) -> dict[str, Agency]:
+        """Agencies by code (unknown codes are absent)."""
+        if time.monotonic() - self.loaded_at > DIRECTORY_TTL or any(c not in self.agencies for c in codes):
+            await self._load()
+        return {c: self.agencies[c][0] for c in codes if c in self.agencies}
 
     async def _load(self) -> None:
         agencies = await agency_service.list_all()
