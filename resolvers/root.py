@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules
+from strawberry.extensions import AddValidationRules, ValidationCache
 from strawberry.tools import merge_types
 
 from resolvers.analytics import AnalyticsQuery
@@ -30,4 +30,6 @@ def build_schema(limits: Limits | None = None, *, introspection: bool = True) ->
     extensions: list[Any] = [ErrorCodes, *limit_extensions(limits or Limits())]
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    # Agencies' systems send the same few documents again and again: validate each once.
+    extensions.append(lambda: ValidationCache(maxsize=512))
     return HubSchema(query=Query, mutation=Mutation, extensions=extensions, types=list(RECORD_TYPES.values()))
