@@ -89,6 +89,16 @@ class SummaryFilter:
                 query[name] = {"$in": [str(v) for v in values]}
         return query
 
+    def admits(self, case: Mapping[str, Any]) -> bool:
+        """Whether a case (projected with its opening time, category, agencies and channels) matches,
+        the region aside: `query()` evaluated here."""
+        opened = case["opened_at"]
+        return ((self.opened_from is None or opened >= self.opened_from)
+                and (self.opened_to is None or opened < self.opened_to)
+                and (not self.categories or case.get("category") in self.categories)
+                and (not self.agencies or bool(set(self.agencies) & set(case.get("agencies") or [])))
+                and (not self.channels or bool(set(self.channels) & set(case.get("channels") or []))))
+
     def backlog_cutoff(self) -> datetime:
         """Cases opened before this and still open at `as_of` are backlog."""
         return (self.as_of or datetime.now(timezone.utc)) - timedelta(days=self.backlog_days)
@@ -236,14 +246,39 @@ async def _grouped_by_store(
             + [Group(key=g["_id"], cases=0, backlog=int(g["n"])) async for g in backlog])
 
 
-async def _grouped_here(match: dict[str, Any], dim_fields: list[str], cutoff: datetime) -> list[Group]:
-    """One pipeline projecting each matched case to its dimensions and facts; every case is its own group."""
-    fields = {f: 1 for f in (*dim_fields, *FACTS, "opened_at")}
+_PROJECTED = ("opened_at", "category", "agencies", "channels")  # what `SummaryFilter.admits` reads
+
+
+async def _projected(match: dict[str, Any], dim_fields: Iterable[str]) -> list[dict[str, Any]]:
+    """One pipeline projecting each matched case to its dimensions, facts and filter fields."""
+    fields = {f: 1 for f in (*dim_fields, *FACTS, *_PROJECTED)}
     cursor = await Case.get_pymongo_collection().aggregate([{"$match": match}, {"$project": fields}],
                                                            batchSize=READ_BATCH_SIZE)
+    return await cursor.to_list()
+
+
+def _grouped_here(cases: Iterable[Mapping[str, Any]], cutoff: datetime) -> list[Group]:
+    """Every projected case as a group of its own, backlog judged at the cutoff."""
     open_values = {s.value for s in OPEN_STATUSES}
     return [Group(key=doc, cases=1, backlog=int(doc["status"] in open_values and doc["opened_at"] < cutoff))
-            async for doc in cursor]
+            for doc in cases]
+
+
+def _check(filter: SummaryFilter) -> None:
+    if filter.backlog_days < 0:
+        raise BadUserInput("backlogDays must not be negative", field="backlogDays")
+    if filter.opened_from and filter.opened_to and filter.opened_from >= filter.opened_to:
+        raise BadUserInput("the period's start must be before its end", field="period")
+
+
+def _summary(filter: SummaryFilter, dims: tuple[Dimension, ...], groups: Iterable[Group]) -> Summary:
+    total, rows = fold(groups, dims)
+    ordered = sorted(rows.items(), key=lambda kv: tuple("" if v is None else v for v in kv[0]))
+    return Summary(
+        filter=filter, group_by=dims, total=total,
+        rows=[SummaryRow(key=dict(zip(dims, key, strict=True)), figures=figures) for key, figures in ordered]
+        if dims else [],
+    )
 
 
 async def summarize(
@@ -253,28 +288,40 @@ async def summarize(
 
     `strategy` defaults to grouping by the store on MongoDB and here on the local store.
     """
+    _check(filter)
     dims = tuple(dict.fromkeys(group_by))
-    if filter.backlog_days < 0:
-        raise BadUserInput("backlogDays must not be negative", field="backlogDays")
-    if filter.opened_from and filter.opened_to and filter.opened_from >= filter.opened_to:
-        raise BadUserInput("the period's start must be before its end", field="period")
     match = filter.query()
     dim_fields = [DIMENSION_FIELDS[d] for d in dims]
     cutoff = filter.backlog_cutoff()
     if strategy is None:
         strategy = Strategy.HERE if on_ferretdb(Case.get_pymongo_collection()) else Strategy.STORE
     if strategy is Strategy.HERE:
-        groups = await _grouped_here(match, dim_fields, cutoff)
-    else:
-        backlog_match = {**match, "status": {"$in": [s.value for s in OPEN_STATUSES]}}
-        upper = match.get("opened_at", {}).get("$lt")
-        backlog_match["opened_at"] = {**match.get("opened_at", {}), "$lt": min(cutoff, upper) if upper else cutoff}
-        groups = await _grouped_by_store(match, backlog_match, dim_fields)
-    total, rows = fold(groups, dims)
-    ordered = sorted(rows.items(), key=lambda kv: tuple("" if v is None else v for v in kv[0]))
-    return Summary(
-        filter=filter, group_by=dims, total=total,
-        rows=[SummaryRow(key=dict(zip(dims, key, strict=True)), figures=figures) for key, figures in ordered]
-        if dims else [],
-    )
+        return _summary(filter, dims, _grouped_here(await _projected(match, dim_fields), cutoff))
+    backlog_match = {**match, "status": {"$in": [s.value for s in OPEN_STATUSES]}}
+    upper = match.get("opened_at", {}).get("$lt")
+    backlog_match["opened_at"] = {**match.get("opened_at", {}), "$lt": min(cutoff, upper) if upper else cutoff}
+    return _summary(filter, dims, await _grouped_by_store(match, backlog_match, dim_fields))
 
+
+async def summarize_many(
+    requests: Sequence[tuple[SummaryFilter, Sequence[Dimension]]], *, strategy: Strategy | None = None
+) -> list[Summary]:
+    """Several summaries of one region; on the local store they share one scan (its cost is the scan).
+
+    The scan matches the region and the widest opening period of the requests; each request's own
+    period, categories, agencies and channels are applied here (`SummaryFilter.admits`).
+    """
+    if strategy is None:
+        strategy = Strategy.HERE if on_ferretdb(Case.get_pymongo_collection()) else Strategy.STORE
+    regions = {f.region for f, _ in requests}
+    if strategy is Strategy.STORE or len(regions) != 1:
+        return list(await asyncio.gather(*(summarize(filter=f, group_by=g, strategy=strategy) for f, g in requests)))
+    for f, _ in requests:
+        _check(f)
+    starts, ends = [f.opened_from for f, _ in requests], [f.opened_to for f, _ in requests]
+    widest = SummaryFilter(region=regions.pop(), opened_from=None if None in starts else min(starts),  # type: ignore[type-var]
+                           opened_to=None if None in ends else max(ends))  # type: ignore[type-var]
+    dims = [tuple(dict.fromkeys(g)) for _, g in requests]
+    cases = await _projected(widest.query(), {DIMENSION_FIELDS[d] for ds in dims for d in ds})
+    return [_summary(f, d, _grouped_here([c for c in cases if f.admits(c)], f.backlog_cutoff()))
+            for (f, _), d in zip(requests, dims, strict=True)]

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from beanie import PydanticObjectId
 
-from hub.analytics.summary import Dimension, Summary, SummaryFilter, summarize
+from hub.analytics.summary import Dimension, Summary, SummaryFilter, summarize_many
 from hub.analytics.thresholds import Thresholds
 from hub.analytics.warnings import EarlyWarning, early_warnings
 from hub.cases import service as case_service
@@ -108,14 +108,14 @@ async def _gather(
                               backlog_days=thresholds.backlog_days)
     trend_filter = replace(in_period, opened_from=_months_before(period_to, TREND_MONTHS))
     agency_filter = replace(in_period, agencies=participants) if participants else in_period
-    by_agency, by_category, trend, agenda, decisions, warnings = await asyncio.gather(
-        summarize(filter=agency_filter, group_by=[Dimension.AGENCY]),
-        summarize(filter=in_period, group_by=[Dimension.CATEGORY]),
-        summarize(filter=trend_filter, group_by=[Dimension.MONTH]),
+    summaries, agenda, decisions, warnings = await asyncio.gather(
+        summarize_many([(agency_filter, [Dimension.AGENCY]), (in_period, [Dimension.CATEGORY]),
+                        (trend_filter, [Dimension.MONTH])]),
         _agenda(meeting.agenda_case_ids if meeting else []),
         meeting_service.open_decisions_before(meeting=meeting) if meeting else _nothing(),
         early_warnings(region=region.code, as_of=as_of, thresholds=thresholds),
     )
+    by_agency, by_category, trend = summaries
     if participants:  # only the participating agencies' rows
         wanted = set(participants)
         by_agency = Summary(filter=by_agency.filter, group_by=by_agency.group_by, total=by_agency.total,

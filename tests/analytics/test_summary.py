@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from itertools import product
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymongo.asynchronous.database import AsyncDatabase
 
-from hub.analytics.summary import Dimension, Figures, Strategy, SummaryFilter, summarize
+from hub.analytics.summary import Dimension, Figures, Strategy, SummaryFilter, summarize, summarize_many
 from hub.cases.derive import month_of
 from hub.people.crypto import PersonalDataKeys
 from seeds import loader
@@ -113,6 +114,8 @@ def figures_of(f: Figures) -> dict[str, Any]:
 REGIONS = [None, "510199", "510199001", "510199003", "510199009"]
 CATEGORIES = ["LABOUR", "NEIGHBOUR", "MARRIAGE_FAMILY", "LAND_ACQUISITION", "TRAFFIC_ACCIDENT", "CONTRACT"]
 CHANNELS = ["PEOPLES", "ADMINISTRATIVE", "JUDICIAL", "SOCIAL", "PETITION", "STABILITY"]
+AGENCIES = ["QH-RSJ", "QH-FY", "QH-XFJ", "QH-WWB", "QH-CC"]
+GROUPINGS = st.lists(st.sampled_from(list(Dimension)), max_size=3, unique=True)
 
 
 @st.composite
@@ -127,13 +130,13 @@ def filters(draw: st.DrawFn) -> SummaryFilter:
         opened_from=opened_from, opened_to=opened_to,
         categories=draw(st.one_of(st.none(), st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=3))),
         channels=draw(st.one_of(st.none(), st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=2))),
+        agencies=draw(st.one_of(st.none(), st.lists(st.sampled_from(AGENCIES), min_size=1, max_size=2))),
         as_of=NOW, backlog_days=draw(st.sampled_from([30, 90, 365])),
     )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(flt=filters(), group_by=st.lists(st.sampled_from(list(Dimension)), max_size=3, unique=True),
-       strategy=st.sampled_from(list(Strategy)))
+@given(flt=filters(), group_by=GROUPINGS, strategy=st.sampled_from(list(Strategy)))
 async def test_summary_equals_brute_force(
     seeded: dict[str, Any], flt: SummaryFilter, group_by: list[Dimension], strategy: Strategy
 ) -> None:
@@ -147,6 +150,21 @@ async def test_summary_equals_brute_force(
         assert got == {k: v for k, v in expected.items() if k != ()}
     else:
         assert summary.rows == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(requests=st.lists(st.tuples(filters(), GROUPINGS), min_size=1, max_size=3))
+async def test_summaries_sharing_one_scan_equal_each_alone(
+    seeded: dict[str, Any], requests: list[tuple[SummaryFilter, list[Dimension]]]
+) -> None:
+    # The brief's three summaries share one scan of the region on the local store.
+    region = requests[0][0].region
+    requests = [(replace(f, region=region), g) for f, g in requests]
+    together = await summarize_many(requests, strategy=Strategy.HERE)
+    for (flt, group_by), shared in zip(requests, together, strict=True):
+        alone = await summarize(filter=flt, group_by=group_by, strategy=Strategy.HERE)
+        assert figures_of(shared.total) == figures_of(alone.total)
+        assert [(r.key, figures_of(r.figures)) for r in shared.rows] == [(r.key, figures_of(r.figures)) for r in alone.rows]
 
 
 async def test_summary_over_graphql(seeded: dict[str, Any], http: httpx.AsyncClient) -> None:
