@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any
 
@@ -137,7 +138,8 @@ async def _report(request: Request, principal: Principal, now: datetime) -> tupl
         meeting = await meeting_service.get_or_raise(meeting_id=meeting_id_from(params["meeting"]))
         if not policy.can_view_meeting(principal, meeting):
             raise Forbidden("only the meeting's participants and its region's coordination centres may read it")
-        html = await report_service.meeting_report(meeting_id=meeting.id, thresholds=settings.warnings, now=now)
+        html = await report_service.meeting_report(meeting_id=meeting.id, thresholds=settings.warnings, now=now,
+                                                   visible=partial(policy.visible_records, principal))
         return html, [str(meeting.id)]
     if "region" in params and "period" in params:
         region = await region_service.get_by_code(code=params["region"])
@@ -186,7 +188,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await client.close()
 
     limits = Limits(max_depth=settings.max_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens,
-                    max_cost=settings.max_cost)
+                    max_cost=settings.max_cost, max_selections=settings.max_selections)
     graphql = HubGraphQL(build_schema(limits, introspection=settings.env != "production"), settings=settings)
     app = Starlette(
         routes=[

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 5000
     max_cost: int = 250_000
+    max_selections: int = 2_000
 
     @property
     def case_match_window(self) -> timedelta:

@@ -18,7 +18,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
-TOKEN_COOKIE = "hub_token"  # a browser's token for GET pages (the printable reports)
+TOKEN_COOKIE = "hub_token"  # a browser's token for the printable reports, and nothing else
+COOKIE_PATHS = ("/reports/",)
 
 
 def error_response(status: int, code: str, message: str, **headers: str) -> JSONResponse:
@@ -98,7 +99,8 @@ class Authentication:
             await self.app(scope, receive, send)
             return
         header = request.headers.get("authorization")
-        if header is None and request.method == "GET" and TOKEN_COOKIE in request.cookies:
+        if header is None and request.method == "GET" and request.url.path.startswith(COOKIE_PATHS) \
+                and TOKEN_COOKIE in request.cookies:
             header = f"Bearer {request.cookies[TOKEN_COOKIE]}"
         try:
             token = auth_service.bearer_token(header)

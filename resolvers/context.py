@@ -15,6 +15,8 @@ from hub.audit.models import Outcome
 from hub.auth.policy import Principal
 from hub.config import Settings
 from hub.meetings.models import JointMeeting
+from hub.records import service as record_service
+from hub.records.models import Record
 from hub.people.crypto import PersonalDataKeys
 from resolvers.loaders import Loaders
 from schema.relay import from_global_id
@@ -37,6 +39,10 @@ class Context:
         """Append to the audit trail as the caller."""
         await audit_service.append(principal=self.principal, operation=operation, targets=targets,
                                    outcome=outcome, purpose=purpose, reason=reason)
+
+    async def record(self, record_id: str) -> Record | None:
+        """A record by its id (`sourceSystem|sourceId`), typed by kind."""
+        return await record_service.get(record_id=record_id)
 
     async def meeting(self, global_id: str | None) -> JointMeeting | None:
         """A meeting by its GraphQL ID (None when there is no such meeting or the ID is not one)."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 from strawberry.types import Info
 
+from hub.auth import policy
 from hub.ingest import service as ingest_service
 from resolvers.context import Context
 from schema.audit import Audited
@@ -29,5 +32,6 @@ class IngestMutation:
             batch=input.to_wire(),
             keys=info.context.keys,
             match_window=info.context.settings.case_match_window,
+            may_join=partial(policy.can_view_case, info.context.principal),
         )
         return IngestResultType.from_domain(outcome)

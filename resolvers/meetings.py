@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
+from hub.auth import policy
 from hub.meetings import brief as brief_service
 from hub.meetings import service as meeting_service
 from resolvers.context import Context
@@ -62,6 +64,7 @@ class MeetingQuery:
         brief = await brief_service.meeting_brief(
             meeting_id=object_id(meeting_id, "JointMeeting"),  # type: ignore[arg-type]
             thresholds=info.context.settings.warnings,
+            visible=partial(policy.visible_records, info.context.principal),
         )
         return JointMeetingBriefType.from_domain(brief)
 

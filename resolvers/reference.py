@@ -16,6 +16,7 @@ from resolvers.context import Context
 from schema.cases import CaseType
 from schema.enums import AgencyKind, Category
 from schema.meetings import JointMeetingType
+from schema.audit import Audited
 from schema.permissions import CanViewNode
 from schema.people import PersonType
 from schema.records import record_from_model
@@ -48,7 +49,8 @@ class ReferenceQuery:
         return [MediatorType.from_model(m) for m in found]
 
     @strawberry.field(description="Any object by its global ID (Relay), if the caller may see it.",
-                      permission_classes=[CanViewNode])
+                      permission_classes=[CanViewNode],
+                      extensions=[Audited(targets=lambda kwargs, result: [str(kwargs["id"])])])
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         type_name, raw = from_global_id(id)
         loaders = info.context.loaders

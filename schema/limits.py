@@ -8,12 +8,12 @@ QUERY_TOO_COMPLEX.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode,
+    DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode,
     IntValueNode, OperationDefinitionNode, SelectionSetNode, ValidationRule, get_named_type, get_nullable_type,
     is_list_type,
 )
@@ -36,6 +36,7 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 5000
     max_cost: int = 250_000
+    max_selections: int = 2_000  # field selections once fragments are expanded
 
 
 def _fan_out(field_node: FieldNode, return_type: Any) -> int:
@@ -50,8 +51,16 @@ def _fan_out(field_node: FieldNode, return_type: Any) -> int:
     return 1
 
 
-def estimate_cost(schema: Any, operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]) -> int:
-    """The estimated number of values an operation may resolve."""
+def estimate_cost(
+    schema: Any, operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode], *,
+    ceiling: int | None = None,
+) -> int:
+    """The estimated number of values an operation may resolve.
+
+    Each fragment is costed once (nested spreads cannot blow the walk up), and the walk stops
+    early once the total passes `ceiling`.
+    """
+    fragment_costs: dict[str, int] = {}
 
     def walk(selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str]) -> int:
         if selection_set is None:
@@ -74,8 +83,12 @@ def estimate_cost(schema: Any, operation: OperationDefinitionNode, fragments: di
                 name = selection.name.value
                 fragment = fragments.get(name)
                 if fragment is not None and name not in seen:
-                    total += walk(fragment.selection_set, schema.get_type(fragment.type_condition.name.value),
-                                  seen | {name})
+                    if name not in fragment_costs:
+                        fragment_costs[name] = walk(fragment.selection_set,
+                                                    schema.get_type(fragment.type_condition.name.value), seen | {name})
+                    total += fragment_costs[name]
+            if ceiling is not None and total > ceiling:
+                return total
         return total
 
     root = {"query": schema.query_type, "mutation": schema.mutation_type}.get(operation.operation.value)
@@ -89,13 +102,56 @@ def cost_rule(max_cost: int) -> type[ValidationRule]:
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             fragments = {d.name.value: d for d in self.context.document.definitions
                          if isinstance(d, FragmentDefinitionNode)}
-            cost = estimate_cost(self.context.schema, node, fragments)
+            cost = estimate_cost(self.context.schema, node, fragments, ceiling=max_cost)
             if cost > max_cost:
                 self.report_error(GraphQLError(
-                    f"the query's estimated cost is {cost:,}, over the limit of {max_cost:,}: ask for fewer items "
+                    f"the query's estimated cost is over the limit of {max_cost:,}: ask for fewer items "
                     "per page (`first`) or fewer nested lists", node, extensions={"code": TOO_COMPLEX}))
 
     return CostLimit
+
+
+def expanded_size(document: DocumentNode) -> int:
+    """How many field selections the document holds once every fragment spread is expanded (each
+    fragment sized once; a spread inside its own fragment counts nothing)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    sizes: dict[str, int] = {}
+
+    def size(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                total += 1 + size(selection.selection_set, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                total += size(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in fragments and name not in seen:
+                    if name not in sizes:
+                        sizes[name] = size(fragments[name].selection_set, seen | {name})
+                    total += sizes[name]
+        return total
+
+    return sum(size(d.selection_set, frozenset()) for d in document.definitions
+               if isinstance(d, OperationDefinitionNode))
+
+
+class DocumentSizeLimit(SchemaExtension):
+    """Refuses, right after parsing, a document whose fragments expand past `max_selections`.
+
+    graphql-core's own validation (and strawberry's depth limiter) walk every expanded spread, so a
+    few hundred tokens of nested fragments would keep them busy for minutes; this check is linear.
+    """
+
+    def __init__(self, *, max_selections: int) -> None:
+        self.max_selections = max_selections
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        document = self.execution_context.graphql_document
+        if document is not None and expanded_size(document) > self.max_selections:
+            raise GraphQLError(f"the query expands to more than {self.max_selections:,} field selections; "
+                               "use fewer or flatter fragments", extensions={"code": TOO_COMPLEX})
 
 
 def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
@@ -103,6 +159,7 @@ def limit_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]:
     cost = cost_rule(limits.max_cost)
     return [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: DocumentSizeLimit(max_selections=limits.max_selections),
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: AddValidationRules([cost]),

@@ -12,6 +12,7 @@ from hub.meetings.brief import AgendaItem, Brief
 from hub.meetings.service import OpenDecision
 from schema.analytics import EarlyWarningType, SummaryType
 from schema.cases import CaseType
+from schema.permissions import CanSeeMeetingAgenda
 from schema.records import RecordType, record_from_model
 from schema.reference import AgencyType, RegionType
 from schema.relay import Node, to_global_id
@@ -57,6 +58,7 @@ class JointMeetingType(Node):
     convener_code: strawberry.Private[str]
     participant_codes: strawberry.Private[list[str]]
     agenda_ids: strawberry.Private[list[object]]
+    model: strawberry.Private[m.JointMeeting]
 
     @strawberry.field(description="The region it covers.")
     async def region(self, info: Info) -> RegionType | None:
@@ -71,8 +73,9 @@ class JointMeetingType(Node):
         found = await info.context.loaders.agency_by_code.load_many(self.participant_codes)
         return [a for a in found if a is not None]
 
-    @strawberry.field(description="The cases on its agenda (议题), in the order added.")
-    async def agenda(self, info: Info) -> list[CaseType]:
+    @strawberry.field(description="The cases on its agenda (议题), in the order added. For its participants and its "
+                                  "region's coordination centres (null for others).", permission_classes=[CanSeeMeetingAgenda])
+    async def agenda(self, info: Info) -> list[CaseType] | None:
         found = await info.context.loaders.case_by_id.load_many(self.agenda_ids)
         return [c for c in found if c is not None]
 
@@ -84,6 +87,7 @@ class JointMeetingType(Node):
             held_on=meeting.held_on, decisions=[DecisionType.from_model(d) for d in meeting.decisions],
             region_code=meeting.region_code, convener_code=meeting.convener_agency_code,
             participant_codes=meeting.participant_agency_codes, agenda_ids=list(meeting.agenda_case_ids),
+            model=meeting,
         )
 
 

@@ -162,7 +162,8 @@ class CanReadAudit(PolicyPermission):
 
 
 class CanViewNode(PolicyPermission):
-    """`node(id)` follows the same rules as the typed fields: cases, meetings and persons are checked."""
+    """`node(id)` follows the same rules as the typed fields: a case, a record (its case, and its
+    visibility), a person (one of their cases) and a meeting are checked."""
 
     message = "your agency may not see this object"
 
@@ -170,11 +171,40 @@ class CanViewNode(PolicyPermission):
         return [str(kwargs.get("id"))]
 
     async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
-        type_name, _ = from_global_id(kwargs["id"])
+        type_name, raw = from_global_id(kwargs["id"])
+        loaders = info.context.loaders
         if type_name == "Case":
             return await CanViewCase().allowed(principal, info, kwargs)
         if type_name == "JointMeeting":
             return await CanViewMeeting().allowed(principal, info, {"id": kwargs["id"]})
+        if type_name == "Record":
+            record = await info.context.record(raw)
+            if record is None:
+                return True  # the resolver answers null
+            case = await loaders.case_by_id.load(record.case_id)
+            return (case is not None and policy.can_view_case(principal, case.model)
+                    and bool(policy.visible_records(principal, [record])))
         if type_name == "Person":
-            return policy.can_look_up_persons(principal) or principal.is_coordination_centre
+            person = await loaders.person_by_id.load(raw)
+            if person is None:
+                return True
+            cases = await loaders.case_by_id.load_many(list(person.model.case_ids))
+            return any(c is not None and policy.can_view_case(principal, c.model) for c in cases)
         return True
+
+
+class CanSeeMeetingAgenda(PolicyPermission):
+    """A meeting's agenda, on any path that reaches the meeting (an earlier meeting named by an open
+    decision included): the region's coordination centres and that meeting's participants."""
+
+    message = "only the meeting's participants and its region's coordination centres may see its agenda"
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+        return True
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if policy.can_view_meeting(info.context.principal, source.model):
+            return True
+        await info.context.audit(info.field_name, targets=[str(source.model.id)], outcome=Outcome.DENIED,
+                                 reason=self.message)
+        return False

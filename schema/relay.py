@@ -124,7 +124,10 @@ def slice_connection(items: Sequence[Any], *, first: int | None, after: str | No
     keys = [key(item) for item in items]
     start = 0
     if after is not None:
-        [after_key] = decode_cursor(after) or [None]
+        values = decode_cursor(after)
+        if len(values) != 1:
+            raise BadUserInput("`after` is not a cursor of this list", field="after")
+        [after_key] = values
         start = keys.index(after_key) + 1 if after_key in keys else len(items)
     page = items[start : start + size]
     return connection(

@@ -63,6 +63,13 @@ FACTS = ("status", "risk_level", "tags", "referral_target", "screened", "accepte
          "petition_count", "escalated_petition_count", "resolution_days")
 
 
+def as_utc(instant: datetime | None) -> datetime | None:
+    """An instant with a time zone: one given without is taken as UTC (as the store would)."""
+    if instant is None or instant.tzinfo is not None:
+        return instant
+    return instant.replace(tzinfo=timezone.utc)
+
+
 @dataclass(frozen=True)
 class SummaryFilter:
     """Which cases a summary counts: opened in [opened_from, opened_to), in the region, and so on."""
@@ -75,6 +82,10 @@ class SummaryFilter:
     channels: Sequence[str] | None = None
     as_of: datetime | None = None
     backlog_days: int = DEFAULT_BACKLOG_DAYS
+
+    def __post_init__(self) -> None:
+        for name in ("opened_from", "opened_to", "as_of"):
+            object.__setattr__(self, name, as_utc(getattr(self, name)))
 
     def query(self) -> dict[str, Any]:
         """The `$match` of the pipelines."""

@@ -17,9 +17,10 @@ from typing import Any
 
 from bson import ObjectId
 
+from hub.analytics.summary import as_utc
 from hub.analytics.thresholds import Thresholds
 from hub.cases.models import OPEN_STATUSES, Case, CaseFile, CaseTag, unpack_records
-from hub.records.enums import PetitionLevel, RecordKind, RiskLevel
+from hub.records.enums import PartyRole, PetitionLevel, RecordKind, RiskLevel
 from hub.store.service import READ_BATCH_SIZE, find_by_ids
 
 
@@ -94,14 +95,15 @@ def _warning(rule: Rule, severity: Severity, case: Mapping[str, Any], reason: st
 
 
 def repeat_petitions(scope: Scope) -> Iterator[EarlyWarning]:
-    """重复信访: one person petitioned `repeat_petitions` times or more within the window."""
+    """重复信访: one petitioner petitioned `repeat_petitions` times or more within the window."""
     t = scope.thresholds
     since = scope.days_ago(t.repeat_window_days)
     by_person: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)
     for case, record in scope.petitions:
         if since <= record["occurred_at"] <= scope.as_of:
             for party in record.get("parties") or []:
-                by_person[party["person_id"]].append((case, record))
+                if party.get("role") == PartyRole.PETITIONER.value:
+                    by_person[party["person_id"]].append((case, record))
     for person_id, petitions in sorted(by_person.items()):
         if len(petitions) < t.repeat_petitions:
             continue
@@ -229,7 +231,7 @@ async def early_warnings(
     rules: Iterable[Rule] | None = None,
 ) -> list[EarlyWarning]:
     """Every warning the rules raise for the region's cases at `as_of` (now by default), most severe first."""
-    scope = await load_scope(region=region, as_of=as_of or datetime.now(timezone.utc),
+    scope = await load_scope(region=region, as_of=as_utc(as_of) or datetime.now(timezone.utc),
                              thresholds=thresholds or Thresholds())
     found = [w for rule in (rules or RULES) for w in RULES[rule](scope)]
     order = list(RULES)

@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,12 +52,20 @@ def covers_region(principal: Principal, region_path: Sequence[str]) -> bool:
     return principal.region_code in region_path
 
 
+def _field(case: Any, name: str) -> Any:
+    return case.get(name) if isinstance(case, Mapping) else getattr(case, name, None)
+
+
 def can_view_case(principal: Principal, case: Any) -> bool:
-    """The case in full: contributed to, leads, was handed it; or a coordination centre above it."""
+    """The case in full: contributed to, leads, was handed it; or a coordination centre above it.
+
+    `case` is a Case or a mapping of its fields (see hub.cases.service.ACCESS_FIELDS).
+    """
     if principal.is_coordination_centre:
-        return covers_region(principal, case.region_path)
+        return covers_region(principal, _field(case, "region_path") or [])
     code = principal.agency_code
-    return code in case.agencies or code == case.lead_agency_code or code in (case.handed_to or [])
+    return (code in (_field(case, "agencies") or []) or code == _field(case, "lead_agency_code")
+            or code in (_field(case, "handed_to") or []))
 
 
 def case_scope(principal: Principal) -> dict[str, Any]:

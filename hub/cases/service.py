@@ -47,6 +47,14 @@ async def get_many(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId,
     return {d["_id"]: Case.model_validate(d) for d in docs}
 
 
+ACCESS_FIELDS = ("case_no", "region_path", "agencies", "lead_agency_code", "handed_to")
+
+
+async def access_fields(*, case_ids: Sequence[PydanticObjectId]) -> list[dict[str, Any]]:
+    """The fields the access policy reads, of these cases."""
+    return await find_by_ids(Case.get_pymongo_collection(), case_ids, {f: 1 for f in ACCESS_FIELDS})
+
+
 async def find_open_with_parties(*, person_ids: Sequence[str], since: datetime) -> list[dict[str, Any]]:
     """Open cases opened since `since` that name any of the persons (candidates for matching)."""
     linked = await person_service.case_ids_of(person_ids=sorted(set(person_ids)))

@@ -6,7 +6,7 @@ reported by index and never blocks the good ones; replaying a batch changes noth
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
@@ -146,8 +146,13 @@ async def ingest(
     keys: PersonalDataKeys,
     match_window: timedelta = DEFAULT_MATCH_WINDOW,
     now: datetime | None = None,
+    may_join: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> IngestOutcome:
-    """Ingest one batch from one agency's system; see docs/ingest.md for the format."""
+    """Ingest one batch from one agency's system; see docs/ingest.md for the format.
+
+    `may_join(case)` says whether the sender may add records to an existing case it names by number
+    or by reference (the access policy); a case it may not join is reported as not found.
+    """
     source_system, agency_code, raw_records = _header(batch)
     agency = await agency_service.get_by_code(code=agency_code)
     if agency is None:
@@ -164,7 +169,7 @@ async def ingest(
     await _find_existing(items)
     live = [i for i in items if i.data and i.outcome.status is not RecordStatus.UNCHANGED]
     await _resolve_parties(live, source_system=source_system, keys=keys)
-    await _attach_cases(live, source_system=source_system, match_window=match_window, now=now)
+    await _attach_cases(live, source_system=source_system, match_window=match_window, now=now, may_join=may_join)
 
     created, replaced = [], []
     for item in live:
@@ -256,7 +261,8 @@ async def _resolve_parties(items: list[_Item], *, source_system: str, keys: Pers
 
 
 async def _attach_cases(
-    items: list[_Item], *, source_system: str, match_window: timedelta, now: datetime
+    items: list[_Item], *, source_system: str, match_window: timedelta, now: datetime,
+    may_join: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> None:
     """Give every record its case: stored, by number, by reference, by matching, or new."""
     by_no = await case_service.find_numbers(case_nos={i.data.case_no for i in items if i.data and i.data.case_no})
@@ -273,6 +279,9 @@ async def _attach_cases(
         person_ids=[p for i in openers for p in i.person_ids], since=earliest
     ) if openers else []
     new_cases: dict[str, Case] = {}
+    named = [d["_id"] for d in by_no.values()] + [t["case_id"] for t in ref_cases.values()]
+    joinable = {d["_id"] for d in await case_service.access_fields(case_ids=named)
+                if may_join is None or may_join(d)}
 
     for item in items:
         data = item.data
@@ -282,13 +291,15 @@ async def _attach_cases(
             pass  # an update stays on its case
         elif data.case_no:
             found = by_no.get(data.case_no)
-            if found is None:
+            if found is None or found["_id"] not in joinable:
                 item.reject("caseNo", "CASE_NOT_FOUND", f"no case numbered {data.case_no!r}")
                 continue
             item.outcome.case_id, item.outcome.case_no = found["_id"], found["case_no"]
         elif data.case_ref:
             ref_key = (data.case_ref.source_system or source_system, data.case_ref.source_id)
-            target = ref_cases.get(ref_key) or _outcome_case(in_batch.get(ref_key))
+            stored_ref = ref_cases.get(ref_key)
+            target = stored_ref if stored_ref and stored_ref["case_id"] in joinable else None
+            target = target or (None if stored_ref else _outcome_case(in_batch.get(ref_key)))
             if target is None:
                 item.reject("caseRef", "CASE_REF_NOT_FOUND", f"no record {ref_key[1]!r} from {ref_key[0]!r} is known yet")
                 continue

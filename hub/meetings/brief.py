@@ -10,6 +10,7 @@ region and a calendar month (the monthly / semi-monthly analysis, 分析研判).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -85,24 +86,33 @@ def _typed(doc: dict) -> Record:  # type: ignore[type-arg]
     return RECORD_CLASSES[RecordKind(doc["kind"])].model_validate(doc)
 
 
-async def _agenda(case_ids: list[PydanticObjectId]) -> list[AgendaItem]:
+Visible = Callable[[list[Record]], list[Record]]
+
+
+async def _agenda(case_ids: list[PydanticObjectId], visible: Visible) -> list[AgendaItem]:
     cases, files = await asyncio.gather(case_service.get_many(ids=case_ids), case_service.get_files(ids=case_ids))
     items = []
     for case_id in case_ids:
         if case_id not in cases:
             continue
         records = files[case_id].records if case_id in files else []
+        shown = visible([_typed(r) for r in records])
         items.append(AgendaItem(
             case=cases[case_id],
-            latest_records=[_typed(r) for r in records[-LATEST_RECORDS:]][::-1],
-            open_handovers=[_typed(dict(r)) for r in pending_handovers(records)],
+            latest_records=shown[-LATEST_RECORDS:][::-1],
+            open_handovers=visible([_typed(dict(r)) for r in pending_handovers(records)]),
         ))
     return items
 
 
+def everything(records: list[Record]) -> list[Record]:
+    """Every record (the operator's reports, which no caller's policy narrows)."""
+    return records
+
+
 async def _gather(
     *, region: Region, period_from: datetime, period_to: datetime, participants: list[str] | None,
-    meeting: JointMeeting | None, as_of: datetime, thresholds: Thresholds,
+    meeting: JointMeeting | None, as_of: datetime, thresholds: Thresholds, visible: Visible,
 ) -> Brief:
     in_period = SummaryFilter(region=region.code, opened_from=period_from, opened_to=period_to, as_of=as_of,
                               backlog_days=thresholds.backlog_days)
@@ -111,7 +121,7 @@ async def _gather(
     summaries, agenda, decisions, warnings = await asyncio.gather(
         summarize_many([(agency_filter, [Dimension.AGENCY]), (in_period, [Dimension.CATEGORY]),
                         (trend_filter, [Dimension.MONTH])]),
-        _agenda(meeting.agenda_case_ids if meeting else []),
+        _agenda(meeting.agenda_case_ids if meeting else [], visible),
         meeting_service.open_decisions_before(meeting=meeting) if meeting else _nothing(),
         early_warnings(region=region.code, as_of=as_of, thresholds=thresholds),
     )
@@ -130,7 +140,8 @@ async def _nothing() -> list[meeting_service.OpenDecision]:
 
 
 async def meeting_brief(
-    *, meeting_id: PydanticObjectId, thresholds: Thresholds, as_of: datetime | None = None
+    *, meeting_id: PydanticObjectId, thresholds: Thresholds, as_of: datetime | None = None,
+    visible: Visible = everything,
 ) -> Brief:
     """The brief of one meeting: its period runs from the region's previous meeting to this one."""
     meeting = await meeting_service.get_or_raise(meeting_id=meeting_id)
@@ -142,7 +153,7 @@ async def meeting_brief(
     period_from = _start_of_day(previous.held_on) if previous else period_to - USUAL_INTERVAL[meeting.level]
     return await _gather(
         region=region, period_from=period_from, period_to=period_to, participants=meeting.participant_agency_codes,
-        meeting=meeting, as_of=as_of or datetime.now(timezone.utc), thresholds=thresholds,
+        meeting=meeting, as_of=as_of or datetime.now(timezone.utc), thresholds=thresholds, visible=visible,
     )
 
 
@@ -154,5 +165,5 @@ async def region_brief(*, region_code: str, month: str, thresholds: Thresholds, 
     period_from, period_to = month_period(month)
     return await _gather(
         region=region, period_from=period_from, period_to=period_to, participants=None, meeting=None,
-        as_of=as_of or min(datetime.now(timezone.utc), period_to), thresholds=thresholds,
+        as_of=as_of or min(datetime.now(timezone.utc), period_to), thresholds=thresholds, visible=everything,
     )

@@ -81,10 +81,11 @@ async def _save(meeting: JointMeeting) -> JointMeeting:
 async def add_to_agenda(*, meeting_id: PydanticObjectId, case_ids: Sequence[PydanticObjectId]) -> JointMeeting:
     """Put cases on the meeting's agenda (a case already on it stays once)."""
     meeting = await get_or_raise(meeting_id=meeting_id)
-    found = {d["_id"] for d in await find_by_ids(Case.get_pymongo_collection(), case_ids, {"_id": 1})}
+    found = {d["_id"] for d in await find_by_ids(Case.get_pymongo_collection(), case_ids, {"region_path": 1})
+             if meeting.region_code in d.get("region_path", [])}
     missing = [str(c) for c in case_ids if c not in found]
     if missing:
-        raise NotFound(f"no case with id(s) {', '.join(missing)}")
+        raise NotFound(f"no case with id(s) {', '.join(missing)} in the meeting's region")
     meeting.agenda_case_ids = list(dict.fromkeys([*meeting.agenda_case_ids, *case_ids]))
     if len(meeting.agenda_case_ids) > MAX_AGENDA:
         raise BadUserInput(f"an agenda holds at most {MAX_AGENDA} cases", field="caseIds")

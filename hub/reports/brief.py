@@ -134,9 +134,13 @@ async def _names() -> Names:
     return Names(agencies={a.code: a.name for a in await agency_service.list_all()})
 
 
-async def meeting_report(*, meeting_id: PydanticObjectId, thresholds: Thresholds, now: datetime) -> str:
-    """The brief of one meeting, as HTML."""
-    brief = await brief_service.meeting_brief(meeting_id=meeting_id, thresholds=thresholds, as_of=now)
+async def meeting_report(
+    *, meeting_id: PydanticObjectId, thresholds: Thresholds, now: datetime,
+    visible: brief_service.Visible = brief_service.everything,
+) -> str:
+    """The brief of one meeting, as HTML, with the records `visible` lets through."""
+    brief = await brief_service.meeting_brief(meeting_id=meeting_id, thresholds=thresholds, as_of=now,
+                                              visible=visible)
     return render(brief, await _names(), generated_at=now)
 
 

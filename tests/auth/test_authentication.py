@@ -83,8 +83,10 @@ async def test_a_browser_may_carry_its_token_in_a_cookie_for_reports(
     anonymous.cookies.set("hub_token", token_for("CC"))
     page = await anonymous.get("/reports/brief", params={"region": "510199", "period": "2026-03"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    # The cookie opens GET pages only: GraphQL requests carry the header.
+    # The cookie opens the reports only: GraphQL requests, by POST or GET, and metrics carry the header.
     assert (await anonymous.post("/graphql", json=SERVER_INFO)).status_code == 401
+    assert (await anonymous.get("/graphql", params=SERVER_INFO)).status_code == 401
+    assert (await anonymous.get("/metrics")).status_code == 401
 
 
 def test_hub_token_issues_what_the_hub_accepts(settings: Settings, district: object, tmp_path: Path) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import time
+
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -84,3 +88,26 @@ async def test_production_refuses_introspection_and_serves_no_graphiql(
             page = await client.get("/graphql", headers={"Accept": "text/html"})
             assert "graphiql" not in page.text.lower()
             await _still_answers(client)
+
+
+async def test_nested_fragments_are_costed_once_and_refused_fast(http: httpx.AsyncClient) -> None:
+    # Each fragment spreads the next twice: 2**22 paths if every spread were walked anew.
+    fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(22))
+    query = "{ ...F0 } " + fragments + " fragment F22 on Query { cases(first: 100) { edges { node { caseNo } } } }"
+    started = time.perf_counter()
+    response = await http.post("/graphql", json={"query": query})
+    assert time.perf_counter() - started < 5  # validation walked every expanded spread: 47 s
+    assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    await _still_answers(http)
+
+
+async def test_instants_without_a_time_zone_and_foreign_cursors_are_not_internal_errors(http: httpx.AsyncClient) -> None:
+    naive = "2026-06-01T00:00:00"
+    for query in (f'{{ summary(filter: {{region: "510199", asOf: "{naive}", period: {{from: "{naive}"}}}}, groupBy: [MONTH]) '
+                  "{ total { cases } } }",
+                  f'{{ earlyWarnings(region: "510199", asOf: "{naive}") {{ rule }} }}'):
+        assert "errors" not in (await http.post("/graphql", json={"query": query})).json()
+    foreign = base64.urlsafe_b64encode(json.dumps([1, 2]).encode()).decode()
+    body = (await http.post("/graphql", json={"query": """query($a: String) { cases(first: 1) { edges { node {
+        timeline(after: $a) { totalCount } } } } }""", "variables": {"a": foreign}})).json()
+    assert {e["extensions"]["code"] for e in body.get("errors", [])} <= {"BAD_USER_INPUT"}

@@ -186,3 +186,75 @@ async def test_the_audit_log_is_read_by_region_and_cannot_be_changed(
     mutations = (await _gql(http, "{ __schema { mutationType { fields { name } } } }"))["data"]["__schema"]
     names = {f["name"] for f in mutations["mutationType"]["fields"]}
     assert not {n for n in names if "audit" in n.lower()}, names  # no API path changes or removes an entry
+
+
+async def test_no_agency_joins_a_case_it_cannot_see_by_naming_it(
+    http: httpx.AsyncClient, token_for: TokenFor, escalated_petition: EscalatedPetition, database: AsyncDatabase
+) -> None:
+    act_as(http, token_for("MKT"))
+    query = "mutation($input: IngestBatchInput!) { ingestRecords(input: $input) { results { status errors { code } } } }"
+    by_number = record("mkt-1", "FOLLOW_UP", details={"satisfied": True}, caseNo=escalated_petition.case_no)
+    by_ref = record("mkt-2", "FOLLOW_UP", details={"satisfied": True},
+                    caseRef={"sourceSystem": "PMC-A-SYS", "sourceId": "pmc-1"})
+    body = await _gql(http, query, input=batch("MKT", by_number, by_ref))
+    results = body["data"]["ingestRecords"]["results"]
+    assert [(r["status"], r["errors"][0]["code"]) for r in results] == [
+        ("REJECTED", "CASE_NOT_FOUND"), ("REJECTED", "CASE_REF_NOT_FOUND")]  # as if there were no such case
+    assert await case_view(http, escalated_petition) == "denied"
+    assert await database["records"].count_documents({"agency_code": "MKT"}) == 0
+
+
+async def test_node_applies_the_policy_to_records_and_persons(
+    http: httpx.AsyncClient, token_for: TokenFor, escalated_petition: EscalatedPetition
+) -> None:
+    from schema.relay import to_global_id
+
+    restricted = to_global_id("Record", "SO-SYS|so-2")
+    ordinary = to_global_id("Record", "PMC-A-SYS|pmc-1")
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    for agency, node_id, expected in (("MKT", ordinary, "denied"), ("PMC-A", ordinary, "allowed"),
+                                      ("PMC-A", restricted, "denied"), ("SO", restricted, "allowed")):
+        assert _outcome(await _gql(act_as(http, token_for(agency)), query, id=node_id)) == expected, (agency, node_id)
+    person = (await _gql(act_as(http, token_for("PMC-A")), """query($n: String!) {
+        case(caseNo: $n) { parties { person { id } } } }""", n=escalated_petition.case_no))
+    person_id = person["data"]["case"]["parties"][0]["person"]["id"]
+    assert _outcome(await _gql(act_as(http, token_for("CC-B", roles=["pii"])), query, id=person_id)) == "denied"
+    assert _outcome(await _gql(act_as(http, token_for("HRSS")), query, id=person_id)) == "allowed"
+
+
+async def test_a_participant_reads_the_brief_without_restricted_records_or_other_meetings_agendas(
+    http: httpx.AsyncClient, token_for: TokenFor, escalated_petition: EscalatedPetition
+) -> None:
+    act_as(http, token_for("CC"))
+    case_id = (await _gql(http, "query($n: String!) { case(caseNo: $n) { id } }", n=escalated_petition.case_no))
+    schedule = """mutation($d: Date!, $p: [String!]!) { scheduleJointMeeting(input: {level: DISTRICT, region: "510199",
+        heldOn: $d, convener: "CC", participants: $p}) { id } }"""
+    earlier = (await _gql(http, schedule, d="2026-04-01", p=["SO"]))["data"]["scheduleJointMeeting"]["id"]
+    await _gql(http, "mutation($m: ID!, $c: ID!) { addToAgenda(meetingId: $m, caseIds: [$c]) { id } }",
+               m=earlier, c=case_id["data"]["case"]["id"])
+    await _gql(http, """mutation($m: ID!) { recordDecision(input: {meetingId: $m, text: "维稳办跟进", ownerAgency: "SO",
+        dueDate: "2026-04-10"}) { decision { key } } }""", m=earlier)
+    meeting = (await _gql(http, schedule, d="2026-04-15", p=["MKT"]))["data"]["scheduleJointMeeting"]["id"]
+    await _gql(http, "mutation($m: ID!, $c: ID!) { addToAgenda(meetingId: $m, caseIds: [$c]) { id } }",
+               m=meeting, c=case_id["data"]["case"]["id"])
+
+    brief = await _gql(act_as(http, token_for("MKT")), """query($m: ID!) { jointMeetingBrief(meetingId: $m) {
+        agenda { latestRecords { sourceId } } openDecisions { meeting { agenda { caseNo } } } } }""", m=meeting)
+    [item] = brief["data"]["jointMeetingBrief"]["agenda"]
+    assert {r["sourceId"] for r in item["latestRecords"]}.isdisjoint({"so-1", "so-2"})
+    assert brief["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # the earlier meeting's agenda
+    page = await http.get("/reports/brief", params={"meeting": meeting})
+    assert page.status_code == 200 and "稳控" not in page.text.split("会议议题")[1].split("前次会议")[0]
+
+
+async def test_an_agenda_holds_only_cases_of_the_meetings_region(
+    http: httpx.AsyncClient, token_for: TokenFor, escalated_petition: EscalatedPetition
+) -> None:
+    act_as(http, token_for("CC"))
+    case_id = (await _gql(http, "query($n: String!) { case(caseNo: $n) { id } }", n=escalated_petition.case_no))
+    act_as(http, token_for("CC-B"))
+    meeting = (await _gql(http, """mutation { scheduleJointMeeting(input: {level: TOWNSHIP, region: "510199002",
+        heldOn: "2026-05-01", convener: "CC-B", participants: ["PMC-B"]}) { id } }"""))["data"]["scheduleJointMeeting"]["id"]
+    refused = await _gql(http, "mutation($m: ID!, $c: ID!) { addToAgenda(meetingId: $m, caseIds: [$c]) { id } }",
+                         m=meeting, c=case_id["data"]["case"]["id"])
+    assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND"
