@@ -165,6 +165,10 @@ async def brief_report(request: Request) -> Response:
                                    reason=exc.code)
         status = {"NOT_FOUND": 404, "FORBIDDEN": 403, "UNAUTHENTICATED": 401}.get(exc.code, 400)
         return error_response(status, exc.code, exc.message)
+    except Exception:
+        await audit_service.append(principal=principal, operation="report", targets=targets, outcome=Outcome.FAILED,
+                                   reason="INTERNAL_SERVER_ERROR")
+        raise
     await audit_service.append(principal=principal, operation="report", targets=targets, outcome=Outcome.OK)
     return HTMLResponse(html)
 

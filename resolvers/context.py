@@ -33,10 +33,15 @@ class Context:
     keys: PersonalDataKeys
     principal: Principal
     loaders: Loaders = field(default_factory=Loaders)
+    audited: set[tuple[Any, ...]] = field(default_factory=set)
 
     async def audit(self, operation: str, *, targets: Sequence[str] = (), outcome: Outcome = Outcome.OK,
                     purpose: str | None = None, reason: str | None = None) -> None:
-        """Append to the audit trail as the caller."""
+        """Append to the audit trail as the caller, once per request for the same act (aliases repeat it)."""
+        act = (operation, tuple(targets), outcome, purpose, reason)
+        if act in self.audited:
+            return
+        self.audited.add(act)
         await audit_service.append(principal=self.principal, operation=operation, targets=targets,
                                    outcome=outcome, purpose=purpose, reason=reason)
 

@@ -39,6 +39,10 @@ class Audited(FieldExtension):
             await info.context.audit(info.field_name, targets=self.targets(kwargs, None), outcome=m.Outcome.FAILED,
                                      purpose=purpose, reason=exc.code)
             raise
+        except Exception:
+            await info.context.audit(info.field_name, targets=self.targets(kwargs, None), outcome=m.Outcome.FAILED,
+                                     purpose=purpose, reason="INTERNAL_SERVER_ERROR")
+            raise
         await info.context.audit(info.field_name, targets=self.targets(kwargs, result), purpose=purpose)
         return result
 

@@ -258,3 +258,14 @@ async def test_an_agenda_holds_only_cases_of_the_meetings_region(
     refused = await _gql(http, "mutation($m: ID!, $c: ID!) { addToAgenda(meetingId: $m, caseIds: [$c]) { id } }",
                          m=meeting, c=case_id["data"]["case"]["id"])
     assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_the_same_view_twice_in_one_request_is_one_audit_entry(
+    http: httpx.AsyncClient, escalated_petition: EscalatedPetition, database: AsyncDatabase
+) -> None:
+    body = await _gql(http, "query($n: String!) { a: case(caseNo: $n) { caseNo } b: case(caseNo: $n) { title } }",
+                      n=escalated_petition.case_no)
+    assert body["data"]["a"]["caseNo"] == escalated_petition.case_no and body["data"]["b"]["title"]
+    assert await database["audit"].count_documents({"operation": "case"}) == 1
+    await _gql(http, "query($n: String!) { case(caseNo: $n) { caseNo } }", n=escalated_petition.case_no)
+    assert await database["audit"].count_documents({"operation": "case"}) == 2  # a new request, a new entry
