@@ -45,7 +45,7 @@ async def write(*, created: Sequence[Record], replaced: Sequence[Record]) -> set
                 duplicates.add((doc["source_system"], doc["source_id"]))
     if replaced:
         ops = [
-            ReplaceOne({"source_system": r.source_system, "source_id": r.source_id}, to_document(r))
+            ReplaceOne({"_id": record_key(r.source_system, r.source_id)}, to_document(r))
             for r in replaced
         ]
         await bulk_write(collection, ops)
