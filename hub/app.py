@@ -67,7 +67,6 @@ class HubGraphQL(GraphQL):
             loaders=Loaders(request.app.state.agencies),
         )
 
-
     def create_response(self, response_data: Any, sub_response: Any) -> Response:  # type: ignore[override]
         """GraphQL over HTTP: `application/graphql-response+json` when asked, with 4xx for request errors."""
         response = super().create_response(response_data, sub_response)
@@ -84,8 +83,8 @@ class HubGraphQL(GraphQL):
 
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-_REQUEST_ERROR_STATUS = {"GRAPHQL_VALIDATION_FAILED": 400, "BAD_USER_INPUT": 400, "QUERY_TOO_COMPLEX": 400,
-                         "UNAUTHENTICATED": 401, "FORBIDDEN": 403}
+_HTTP_STATUS = {"GRAPHQL_VALIDATION_FAILED": 400, "BAD_USER_INPUT": 400, "QUERY_TOO_COMPLEX": 400,
+                "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
 
 
 def request_error_status(response_data: dict[str, Any]) -> int | None:
@@ -95,7 +94,7 @@ def request_error_status(response_data: dict[str, Any]) -> int | None:
     for error in response_data.get("errors") or []:
         if error.get("path"):
             return None  # a field error: the request itself was fine, data is null by propagation
-        status = _REQUEST_ERROR_STATUS.get((error.get("extensions") or {}).get("code"))
+        status = _HTTP_STATUS.get((error.get("extensions") or {}).get("code"))
         if status:
             return status
     return None
@@ -163,8 +162,7 @@ async def brief_report(request: Request) -> Response:
         outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
         await audit_service.append(principal=principal, operation="report", targets=targets, outcome=outcome,
                                    reason=exc.code)
-        status = {"NOT_FOUND": 404, "FORBIDDEN": 403, "UNAUTHENTICATED": 401}.get(exc.code, 400)
-        return error_response(status, exc.code, exc.message)
+        return error_response(_HTTP_STATUS.get(exc.code, 400), exc.code, exc.message)
     except Exception:
         await audit_service.append(principal=principal, operation="report", targets=targets, outcome=Outcome.FAILED,
                                    reason="INTERNAL_SERVER_ERROR")

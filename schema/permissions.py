@@ -23,17 +23,18 @@ class PolicyPermission(BasePermission):
 
     message = "your agency may not do this"
 
-    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
         raise NotImplementedError
 
-    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
         return []
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
-        if await self.allowed(principal, info, kwargs):
+        if await self.allowed(principal, info, kwargs, source):
             return True
-        await info.context.audit(info.field_name, targets=self.targets(kwargs), outcome=Outcome.DENIED,
+        await info.context.audit(info.field_name, targets=self.targets(kwargs, source), outcome=Outcome.DENIED,
                                  purpose=kwargs.get("purpose"), reason=self.message)
         return False
 
@@ -59,10 +60,11 @@ class CanViewCase(PolicyPermission):
 
     message = "your agency has no part in this case"
 
-    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
         return [str(kwargs.get("case_no") or kwargs.get("id"))]
 
-    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
         case = await _case_from_arguments(info, kwargs)
         return case is None or policy.can_view_case(principal, case)  # unknown: the resolver says NOT_FOUND
 
@@ -72,7 +74,8 @@ class CanLookUpPersons(PolicyPermission):
 
     message = "only the petition bureau may look persons up"
 
-    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
         return policy.can_look_up_persons(principal)
 
 
@@ -81,10 +84,11 @@ class CanIngestAs(PolicyPermission):
 
     message = "an agency pushes records in its own name only"
 
-    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
         return [str(getattr(kwargs.get("input"), "agency", ""))]
 
-    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
         return policy.can_ingest_as(principal, kwargs["input"].agency)
 
 
@@ -99,11 +103,12 @@ class CanAnalyseRegion(PolicyPermission):
 
     message = "summaries and early warnings are for the region's coordination centres"
 
-    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
         flt = kwargs.get("filter")
         return [str(kwargs.get("region") or getattr(flt, "region", None) or "")]
 
-    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
         flt = kwargs.get("filter")
         path = await _region_path(info, kwargs.get("region") or getattr(flt, "region", None))
         return path is None or policy.can_analyse(principal, path)  # unknown region: nothing to show
@@ -114,11 +119,12 @@ class CanManageMeetings(PolicyPermission):
 
     message = "joint meetings are managed by the region's coordination centres"
 
-    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
         source = kwargs.get("input")
         return [str(kwargs.get("meeting_id") or getattr(source, "meeting_id", None) or getattr(source, "region", ""))]
 
-    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
         source = kwargs.get("input")
         meeting_id = kwargs.get("meeting_id") or getattr(source, "meeting_id", None)
         if meeting_id is None:
@@ -134,10 +140,11 @@ class CanViewMeeting(PolicyPermission):
 
     message = "only the meeting's participants and its region's coordination centres may read it"
 
-    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
         return [str(kwargs.get("meeting_id") or kwargs.get("id"))]
 
-    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
         meeting = await info.context.meeting(kwargs.get("meeting_id") or kwargs.get("id"))
         return meeting is None or policy.can_view_meeting(principal, meeting)
 
@@ -147,7 +154,8 @@ class CanListMeetings(PolicyPermission):
 
     message = "a region's meetings are listed for its coordination centres"
 
-    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
         path = await _region_path(info, kwargs.get("region"))
         return path is None or policy.can_analyse(principal, path)
 
@@ -157,7 +165,8 @@ class CanReadAudit(PolicyPermission):
 
     message = "the audit trail is read by coordination centres"
 
-    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
         return policy.can_read_audit(principal)
 
 
@@ -167,10 +176,11 @@ class CanViewNode(PolicyPermission):
 
     message = "your agency may not see this object"
 
-    def targets(self, kwargs: dict[str, Any]) -> list[str]:
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
         return [str(kwargs.get("id"))]
 
-    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
         type_name, raw = from_global_id(kwargs["id"])
         loaders = info.context.loaders
         if type_name == "Case":
@@ -199,12 +209,9 @@ class CanSeeMeetingAgenda(PolicyPermission):
 
     message = "only the meeting's participants and its region's coordination centres may see its agenda"
 
-    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any]) -> bool:
-        return True
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
+        return [str(source.model.id)]
 
-    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        if policy.can_view_meeting(info.context.principal, source.model):
-            return True
-        await info.context.audit(info.field_name, targets=[str(source.model.id)], outcome=Outcome.DENIED,
-                                 reason=self.message)
-        return False
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
+        return policy.can_view_meeting(principal, source.model)

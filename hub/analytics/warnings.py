@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -19,6 +19,7 @@ from bson import ObjectId
 
 from hub.analytics.summary import as_utc
 from hub.analytics.thresholds import Thresholds
+from hub.cases.derive import as_date
 from hub.cases.models import OPEN_STATUSES, Case, CaseFile, CaseTag, unpack_records
 from hub.records.enums import PartyRole, PetitionLevel, RecordKind, RiskLevel
 from hub.store.service import READ_BATCH_SIZE, find_by_ids
@@ -155,7 +156,7 @@ def plan_review_overdue(scope: Scope) -> Iterator[EarlyWarning]:
     """稳控方案逾期未复核: an open case whose plan's review date has passed."""
     today = scope.as_of.date()
     for case in scope.open_cases:
-        review = _as_date(case.get("stability_plan_review_date"))
+        review = as_date(case.get("stability_plan_review_date"))
         if case.get("has_stability_plan") and review is not None and review < today:
             yield _warning(Rule.PLAN_REVIEW_OVERDUE, Severity.MEDIUM, case,
                            f"稳控方案应于{review.isoformat()}复核,已逾期{(today - review).days}天")
@@ -205,9 +206,6 @@ _FIELDS = ("case_no", "status", "opened_at", "last_activity_at", "lead_agency_co
            "accepted", "responsible_person", "petition_count")
 
 
-def _as_date(value: Any) -> date | None:
-    return value.date() if isinstance(value, datetime) else value
-
 
 async def load_scope(*, region: str, as_of: datetime, thresholds: Thresholds) -> Scope:
     """The region's cases, and the petitions of those active within the petition windows."""
@@ -220,7 +218,7 @@ async def load_scope(*, region: str, as_of: datetime, thresholds: Thresholds) ->
     petitions = [
         (petitioned[f["_id"]], record)
         for f in await find_by_ids(CaseFile.get_pymongo_collection(), list(petitioned))
-        for record in unpack_records(f.get("packed") or b"")
+        for record in unpack_records(f.get("packed"))
         if record["kind"] == RecordKind.PETITION.value
     ]
     return Scope(as_of=as_of, thresholds=thresholds, cases=cases, petitions=petitions)

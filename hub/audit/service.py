@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 
 from hub.audit.models import AuditEntry, Outcome
 from hub.auth.policy import Principal
+from hub.store.service import store_now
 
 MAX_TARGETS = 100
-
-
-def _now() -> datetime:
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 async def append(
@@ -29,7 +25,7 @@ async def append(
     if len(listed) > MAX_TARGETS:
         listed = [*listed[:MAX_TARGETS], f"…+{len(listed) - MAX_TARGETS}"]
     entry = AuditEntry(
-        at=_now(), agency_code=principal.agency_code, region_path=list(principal.region_path),
+        at=store_now(), agency_code=principal.agency_code, region_path=list(principal.region_path),
         user=principal.user, operation=operation, target_ids=listed, purpose=purpose, outcome=outcome,
         reason=reason,
     )

@@ -23,7 +23,8 @@ _CLOSURE_STATUS = {
 }
 
 
-def _as_date(value: Any) -> date | None:
+def as_date(value: Any) -> date | None:
+    """A date, from a date or from a datetime as the store returns dates."""
     return value.date() if isinstance(value, datetime) else value
 
 
@@ -142,7 +143,7 @@ def derive(
             risk = RiskLevel(details["riskLevel"])
         elif kind is RecordKind.STABILITY_PLAN:
             out["has_stability_plan"] = True
-            out["stability_plan_review_date"] = _as_date(details.get("reviewDate"))
+            out["stability_plan_review_date"] = as_date(details.get("reviewDate"))
         elif kind is RecordKind.CLOSURE:
             outcome = ClosureOutcome(details["outcome"])
             status = _CLOSURE_STATUS[outcome]

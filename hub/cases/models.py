@@ -14,8 +14,8 @@ from bson.codec_options import CodecOptions
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from hub.records.enums import Channel, ClosureOutcome, PartyRole, RecordKind, ReferralTarget, RiskLevel
-from hub.records.models import RECORD_CLASSES, Record
+from hub.records.enums import Channel, ClosureOutcome, PartyRole, ReferralTarget, RiskLevel
+from hub.records.models import Record, typed_record
 
 
 class Category(StrEnum):
@@ -117,6 +117,7 @@ class Case(Document):
     resolution_days: int | None = None
     party_count: int = 0
     agency_kinds: list[str] = Field(default_factory=list)
+
     class Settings:
         name = "cases"
         indexes = [
@@ -155,7 +156,7 @@ class CaseFile(Document):
 
     def timeline(self) -> list[Record]:
         """The case's records in time order, typed by kind."""
-        return [RECORD_CLASSES[RecordKind(doc["kind"])].model_validate(doc) for doc in self.records]
+        return [typed_record(doc) for doc in self.records]
 
     class Settings:
         name = "case_files"
@@ -169,8 +170,8 @@ def pack_records(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"packed": Binary(zlib.compress(bson.encode({"records": records}), 6)), "record_count": len(records)}
 
 
-def unpack_records(packed: bytes) -> list[dict[str, Any]]:
-    """The records of a stored case file."""
+def unpack_records(packed: bytes | None) -> list[dict[str, Any]]:
+    """The records of a stored case file (none when it has none yet)."""
     if not packed:
         return []
     return list(bson.decode(zlib.decompress(packed), codec_options=_BSON_OPTIONS)["records"])

@@ -162,7 +162,7 @@ async def apply_records(*, records: Sequence[Record]) -> int:
         find_by_ids(Case.get_pymongo_collection(), ids), find_by_ids(CaseFile.get_pymongo_collection(), ids),
         agency_service.kinds(),
     )
-    stored = {f["_id"]: unpack_records(f.get("packed") or b"") for f in files}
+    stored = {f["_id"]: unpack_records(f.get("packed")) for f in files}
     ops = []
     for case in cases:
         history = {h["_id"]: h for h in stored.get(case["_id"], [])}
@@ -182,7 +182,7 @@ async def recompute(*, case_ids: Iterable[PydanticObjectId]) -> int:
     cursor = Record.get_pymongo_collection().find({"case_id": {"$in": ids}}, batch_size=READ_BATCH_SIZE)
     async for rec in cursor:
         by_case[rec["case_id"]].append(rec)
-    files = {f["_id"]: unpack_records(f.get("packed") or b"")
+    files = {f["_id"]: unpack_records(f.get("packed"))
              for f in await find_by_ids(CaseFile.get_pymongo_collection(), ids)}
     kinds = await agency_service.kinds()
     return await _write(_rederive(case, by_case.get(case["_id"], []), files.get(case["_id"]), kinds)

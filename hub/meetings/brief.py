@@ -25,8 +25,7 @@ from hub.cases.models import Case
 from hub.errors import BadUserInput
 from hub.meetings import service as meeting_service
 from hub.meetings.models import JointMeeting, MeetingLevel
-from hub.records.models import RECORD_CLASSES, Record
-from hub.records.enums import RecordKind
+from hub.records.models import Record, typed_record
 from hub.regions import service as region_service
 from hub.regions.models import Region
 
@@ -82,10 +81,6 @@ def _months_before(end: datetime, months: int) -> datetime:
     return _start_of_day(date(index // 12, index % 12 + 1, 1))
 
 
-def _typed(doc: dict) -> Record:  # type: ignore[type-arg]
-    return RECORD_CLASSES[RecordKind(doc["kind"])].model_validate(doc)
-
-
 Visible = Callable[[list[Record]], list[Record]]
 
 
@@ -96,11 +91,12 @@ async def _agenda(case_ids: list[PydanticObjectId], visible: Visible) -> list[Ag
         if case_id not in cases:
             continue
         records = files[case_id].records if case_id in files else []
-        shown = visible([_typed(r) for r in records])
+        shown = visible([typed_record(r) for r in records])
+        pending = {r["_id"] for r in pending_handovers(records)}
         items.append(AgendaItem(
             case=cases[case_id],
             latest_records=shown[-LATEST_RECORDS:][::-1],
-            open_handovers=visible([_typed(dict(r)) for r in pending_handovers(records)]),
+            open_handovers=[r for r in shown if r.id in pending],
         ))
     return items
 

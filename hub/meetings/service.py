@@ -14,16 +14,10 @@ from hub.cases.models import Case
 from hub.errors import BadUserInput, Conflict, NotFound
 from hub.meetings.models import Decision, DecisionStatus, JointMeeting, MeetingLevel
 from hub.regions import service as region_service
-from hub.store.service import find_by_ids
+from hub.store.service import find_by_ids, store_now
 
 MAX_TEXT = 2000
 MAX_AGENDA = 200
-
-
-def _now() -> datetime:
-    """Now, at the store's precision (milliseconds), so an answer equals what is read back later."""
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 async def _known_agencies(codes: Sequence[str], field: str) -> None:
@@ -46,7 +40,7 @@ async def schedule(
     meeting = JointMeeting(
         level=level, region_code=region.code, region_path=region.path, held_on=held_on,
         convener_agency_code=convener, participant_agency_codes=codes,
-        title=title or f"{region.name}矛盾纠纷化解联席会议({held_on.isoformat()})", created_at=_now(),
+        title=title or f"{region.name}矛盾纠纷化解联席会议({held_on.isoformat()})", created_at=store_now(),
     )
     await meeting.insert()
     return meeting
@@ -106,7 +100,7 @@ async def record_decision(
     if case_id is not None and case_id not in meeting.agenda_case_ids:
         raise BadUserInput("the decision's case is not on this meeting's agenda", field="caseId")
     decision = Decision(key=f"D{len(meeting.decisions) + 1}", text=text, owner_agency_code=owner,
-                        due_date=due_date, recorded_at=_now(), case_id=case_id)
+                        due_date=due_date, recorded_at=store_now(), case_id=case_id)
     meeting.decisions.append(decision)
     return await _save(meeting), decision
 
@@ -121,7 +115,7 @@ async def complete_decision(
         raise NotFound(f"meeting has no decision {key!r}")
     if decision.status is DecisionStatus.DONE:
         return meeting, decision
-    decision.status, decision.done_at, decision.done_note = DecisionStatus.DONE, _now(), note
+    decision.status, decision.done_at, decision.done_note = DecisionStatus.DONE, store_now(), note
     return await _save(meeting), decision
 
 

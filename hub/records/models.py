@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
@@ -162,3 +163,8 @@ DETAILS_CLASSES: dict[RecordKind, type[d.Details]] = {
     kind: cls.model_fields["details"].annotation  # type: ignore[misc]
     for kind, cls in RECORD_CLASSES.items()
 }
+
+
+def typed_record(doc: dict[str, Any]) -> Record:
+    """A stored record document as the Record subclass of its kind."""
+    return RECORD_CLASSES[RecordKind(doc["kind"])].model_validate(doc)

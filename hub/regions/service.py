@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-
 from hub.regions.models import Region, RegionLevel
 from hub.store.service import replace_by_key
 

@@ -7,6 +7,7 @@ import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from beanie import init_beanie
@@ -40,6 +41,12 @@ async def replace_by_key(collection: Any, documents: Iterable[Any], key: str) ->
            for d in documents]
     await bulk_write(collection, ops)
     return len(ops)
+
+
+def store_now() -> datetime:
+    """Now, at the store's precision (milliseconds), so what a write returns equals what is read back."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 # Point look-ups run this many at a time.
