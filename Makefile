@@ -3,9 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STORE_BIN := .cache/bin/localstore
-STORE_SRC := $(wildcard tools/localstore/*.go) tools/localstore/go.mod tools/localstore/go.sum
-export GOFLAGS := -buildvcs=false
+# The local store: mongo-java-server behind our launcher, built by Maven with the machine's Java 17.
+STORE_JAR := tools/localstore/target/localstore.jar
+STORE_SRC := tools/localstore/pom.xml $(shell find tools/localstore/src -type f)
+MVN ?= mvn
 # Report tests render pages in Debian's Chromium; a CJK font makes their screenshots legible.
 BROWSER := /usr/bin/chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
@@ -13,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup store browser demo test serve seed bench schema clean
 
-setup: $(VENV)/.installed $(STORE_BIN)
+setup: $(VENV)/.installed $(STORE_JAR)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +22,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-store: $(STORE_BIN)
+store: $(STORE_JAR)
 
-# Rebuilt only when our Go sources change; FerretDB comes through the Go module proxy.
-$(STORE_BIN): $(STORE_SRC)
-	@mkdir -p $(dir $@)
-	cd tools/localstore && go build -trimpath -o ../../$(STORE_BIN) .
+# Rebuilt only when the launcher or its pom change; the jars come from Maven Central.
+$(STORE_JAR): $(STORE_SRC)
+	cd tools/localstore && $(MVN) -q -B package
+	touch $@
 
 browser: $(BROWSER) $(CJK_FONT)
 
@@ -47,4 +48,4 @@ schema: $(VENV)/.installed
 
 clean:
 	-$(BIN)/hub store stop
-	rm -rf .cache $(VENV) var
+	rm -rf .cache $(VENV) var tools/localstore/target

@@ -63,7 +63,7 @@ def serve(host: str | None, port: int | None) -> None:
 
 @main.group()
 def store() -> None:
-    """Manage the local store (FerretDB with SQLite, under HUB_DATA_DIR)."""
+    """Manage the local store (mongo-java-server; data, pid and log under HUB_DATA_DIR/store)."""
 
 
 @store.command("start")

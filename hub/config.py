@@ -31,8 +31,12 @@ class Settings(BaseSettings):
 
     store_host: str = "127.0.0.1"
     store_port: int = 27018
-    store_bin: Path | None = None
-    store_start_timeout: float = 20.0
+    store_backend: Literal["h2", "memory"] = Field(
+        default="h2", description="h2: one file under the data dir, kept across restarts; memory: the JVM heap")
+    store_heap: str = Field(default="2g", description="the local store's JVM heap (-Xmx); see the README for sizes")
+    store_jar: Path | None = Field(default=None, description="the launcher jar; default: the project's Maven build")
+    store_java: str | None = Field(default=None, description="the java executable; default: JAVA_HOME's or PATH's")
+    store_start_timeout: float = 60.0
 
     ready_timeout: float = 1.5
     case_match_days: int = Field(default=90, description="window for matching a record to an open case")
@@ -52,7 +56,7 @@ class Settings(BaseSettings):
 
     @property
     def store_dir(self) -> Path:
-        """Where the local store keeps its SQLite files, pid file and log."""
+        """Where the local store keeps its data file, pid file and log."""
         return self.data_dir / "store"
 
     @property

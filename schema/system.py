@@ -10,7 +10,7 @@ from hub.store.service import ServerInfo
 @strawberry.type(name="ServerInfo", description="正在运行的平台实例 — the running hub and its database.")
 class ServerInfoType:
     version: str = strawberry.field(description="The hub's version.")
-    store_kind: str = strawberry.field(description="The database server: `MongoDB` or `FerretDB`.")
+    store_kind: str = strawberry.field(description="The database server: `MongoDB`, or the local store's name (`mongo-java-server …`).")
     store_version: str = strawberry.field(description="The MongoDB wire version the server reports.")
     database_name: str = strawberry.field(description="The database the hub reads and writes.")
 

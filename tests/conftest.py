@@ -1,7 +1,12 @@
-"""Session-wide local store, a fresh database per test, and an in-process HTTP client."""
+"""Session-wide store, a fresh database per test, and an in-process HTTP client.
+
+The store is the local store (mongo-java-server, memory backend) started for the session, or,
+when `HUB_TEST_MONGODB_URL` is set, that MongoDB server: the same suite runs on both.
+"""
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -31,13 +36,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+TEST_MONGODB_URL = os.environ.get("HUB_TEST_MONGODB_URL") or None
+
+
 @pytest.fixture(scope="session")
 def store_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One throw-away local store for the whole test session."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("store"), store_port=free_port())
+    """HUB_TEST_MONGODB_URL, or one throw-away local store (memory backend) for the whole session."""
+    if TEST_MONGODB_URL:
+        yield TEST_MONGODB_URL
+        return
+    settings = Settings(data_dir=tmp_path_factory.mktemp("store"), store_port=free_port(),
+                        store_backend="memory", store_heap="3g")
     status = local_store.start(settings)
     yield status.url
     local_store.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def store_kind(store_url: str) -> str:
+    """What `serverInfo.storeKind` must say for the session's store (asked of the server itself)."""
+    from pymongo import MongoClient
+
+    client: MongoClient = MongoClient(store_url)
+    try:
+        return str(client.admin.command("buildInfo").get("localStore") or "MongoDB")
+    finally:
+        client.close()
 
 
 @pytest.fixture

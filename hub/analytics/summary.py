@@ -31,7 +31,7 @@ from typing import Any
 from hub.cases.models import OPEN_STATUSES, Case, CaseStatus, CaseTag
 from hub.errors import BadUserInput
 from hub.records.enums import RiskLevel
-from hub.store.service import READ_BATCH_SIZE, on_ferretdb
+from hub.store.service import READ_BATCH_SIZE
 
 DEFAULT_BACKLOG_DAYS = 90
 
@@ -305,7 +305,7 @@ async def summarize(
     dim_fields = [DIMENSION_FIELDS[d] for d in dims]
     cutoff = filter.backlog_cutoff()
     if strategy is None:
-        strategy = Strategy.HERE if on_ferretdb(Case.get_pymongo_collection()) else Strategy.STORE
+        strategy = Strategy.STORE
     if strategy is Strategy.HERE:
         return _summary(filter, dims, _grouped_here(await _projected(match, dim_fields), cutoff))
     backlog_match = {**match, "status": {"$in": [s.value for s in OPEN_STATUSES]}}
@@ -323,7 +323,7 @@ async def summarize_many(
     period, categories, agencies and channels are applied here (`SummaryFilter.admits`).
     """
     if strategy is None:
-        strategy = Strategy.HERE if on_ferretdb(Case.get_pymongo_collection()) else Strategy.STORE
+        strategy = Strategy.STORE
     regions = {f.region for f, _ in requests}
     if strategy is Strategy.STORE or len(regions) != 1:
         return list(await asyncio.gather(*(summarize(filter=f, group_by=g, strategy=strategy) for f, g in requests)))

@@ -20,7 +20,7 @@ from bson import ObjectId
 from hub.analytics.summary import as_utc
 from hub.analytics.thresholds import Thresholds
 from hub.cases.derive import as_date
-from hub.cases.models import OPEN_STATUSES, Case, CaseFile, CaseTag, unpack_records
+from hub.cases.models import OPEN_STATUSES, Case, CaseFile, CaseTag
 from hub.records.enums import PartyRole, PetitionLevel, RecordKind, RiskLevel
 from hub.store.service import READ_BATCH_SIZE, find_by_ids
 
@@ -218,7 +218,7 @@ async def load_scope(*, region: str, as_of: datetime, thresholds: Thresholds) ->
     petitions = [
         (petitioned[f["_id"]], record)
         for f in await find_by_ids(CaseFile.get_pymongo_collection(), list(petitioned))
-        for record in unpack_records(f.get("packed"))
+        for record in f.get("records", [])
         if record["kind"] == RecordKind.PETITION.value
     ]
     return Scope(as_of=as_of, thresholds=thresholds, cases=cases, petitions=petitions)

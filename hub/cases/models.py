@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import zlib
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-import bson
 from beanie import Document, PydanticObjectId
-from bson import Binary
-from bson.codec_options import CodecOptions
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
@@ -139,20 +135,13 @@ class CaseFile(Document):
     """A case's records as stored, in time order, under the case's own `_id`.
 
     Kept apart from `Case` so that lists, searches and aggregations over cases read slim
-    documents, while one case's timeline is a single `_id` look-up. The records are stored packed
-    (`pack_records`): one zlib-compressed BSON value, about a fifteenth of their size, which the
-    local store returns in a few milliseconds where it took tens to decode the same records as
-    fields. Nothing queries inside a case file; it is written and read whole.
+    documents, while one case's timeline is a single `_id` look-up (the records collection,
+    keyed by source, would need a scan or a secondary index by case for it). Written whole.
     """
 
     id: PydanticObjectId | None = None  # type: ignore[assignment]  # the case's _id
-    packed: bytes = b""
+    records: list[dict[str, Any]] = Field(default_factory=list)
     record_count: int = 0
-
-    @property
-    def records(self) -> list[dict[str, Any]]:
-        """The stored records, in time order."""
-        return unpack_records(self.packed)
 
     def timeline(self) -> list[Record]:
         """The case's records in time order, typed by kind."""
@@ -162,23 +151,13 @@ class CaseFile(Document):
         name = "case_files"
 
 
-_BSON_OPTIONS = CodecOptions(tz_aware=True)
-
-
-def pack_records(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """The stored form of a case file's records."""
-    return {"packed": Binary(zlib.compress(bson.encode({"records": records}), 6)), "record_count": len(records)}
-
-
-def unpack_records(packed: bytes | None) -> list[dict[str, Any]]:
-    """The records of a stored case file (none when it has none yet)."""
-    if not packed:
-        return []
-    return list(bson.decode(zlib.decompress(packed), codec_options=_BSON_OPTIONS)["records"])
+def file_contents(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stored form of a case file holding these records (in time order)."""
+    return {"records": records, "record_count": len(records)}
 
 
 class CaseNumber(Document):
-    """Case number -> case, by `_id` (the local store indexes nothing else for look-ups)."""
+    """Case number -> case, by `_id`: what a number is looked up by, and what keeps numbers unique."""
 
     id: str | None = None  # type: ignore[assignment]  # the case number
     case_id: PydanticObjectId

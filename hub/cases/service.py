@@ -17,7 +17,7 @@ from pymongo.errors import BulkWriteError
 
 from hub.agencies import service as agency_service
 from hub.cases.derive import derive
-from hub.cases.models import OPEN_STATUSES, Case, CaseCounter, CaseFile, CaseNumber, pack_records, unpack_records
+from hub.cases.models import OPEN_STATUSES, Case, CaseCounter, CaseFile, CaseNumber, file_contents
 from hub.errors import NotFound
 from hub.people import service as person_service
 from hub.records.models import Record
@@ -42,7 +42,7 @@ async def get_by_case_no_or_raise(*, case_no: str) -> Case:
 
 
 async def get_many(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, Case]:
-    """Cases by id (point look-ups)."""
+    """Cases by id."""
     docs = await find_by_ids(Case.get_pymongo_collection(), ids)
     return {d["_id"]: Case.model_validate(d) for d in docs}
 
@@ -119,7 +119,7 @@ def _rederive(
     ordered = sorted(history, key=lambda h: (h["occurred_at"], h["_id"]))
     derived = derive(case=case, records=ordered, agency_kinds=kinds)
     changes = {k: _plain(v) for k, v in derived.items() if _plain(v) != case.get(k)}
-    file_op = None if ordered == stored else ReplaceOne({"_id": case["_id"]}, pack_records(ordered), upsert=True)
+    file_op = None if ordered == stored else ReplaceOne({"_id": case["_id"]}, file_contents(ordered), upsert=True)
     case_op = None
     if changes or file_op is not None:
         case_op = UpdateOne({"_id": case["_id"]}, {"$set": changes, "$inc": {"revision": 1}} if changes
@@ -162,7 +162,7 @@ async def apply_records(*, records: Sequence[Record]) -> int:
         find_by_ids(Case.get_pymongo_collection(), ids), find_by_ids(CaseFile.get_pymongo_collection(), ids),
         agency_service.kinds(),
     )
-    stored = {f["_id"]: unpack_records(f.get("packed")) for f in files}
+    stored = {f["_id"]: f.get("records", []) for f in files}
     ops = []
     for case in cases:
         history = {h["_id"]: h for h in stored.get(case["_id"], [])}
@@ -182,8 +182,7 @@ async def recompute(*, case_ids: Iterable[PydanticObjectId]) -> int:
     cursor = Record.get_pymongo_collection().find({"case_id": {"$in": ids}}, batch_size=READ_BATCH_SIZE)
     async for rec in cursor:
         by_case[rec["case_id"]].append(rec)
-    files = {f["_id"]: unpack_records(f.get("packed"))
-             for f in await find_by_ids(CaseFile.get_pymongo_collection(), ids)}
+    files = {f["_id"]: f.get("records", []) for f in await find_by_ids(CaseFile.get_pymongo_collection(), ids)}
     kinds = await agency_service.kinds()
     return await _write(_rederive(case, by_case.get(case["_id"], []), files.get(case["_id"]), kinds)
                         for case in await find_by_ids(Case.get_pymongo_collection(), ids))

@@ -1,4 +1,8 @@
-"""The local store: FerretDB (MongoDB wire protocol, SQLite backend) run as a child process."""
+"""The local store: mongo-java-server (MongoDB wire protocol) run by our launcher as a child process.
+
+`HUB_STORE_BACKEND=h2` (the default) keeps the data in one H2 MVStore file under the data dir;
+`memory` keeps it in the JVM's heap (the test session's and the benchmarks' store), gone on stop.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from pymongo.errors import PyMongoError
 
 from hub.config import PROJECT_ROOT, Settings
 
-BINARY_NAME = "localstore"
+BINARY_NAME = "localstore"  # in the launcher jar's name, so a recycled pid is told apart
 
 
 class LocalStoreError(RuntimeError):
@@ -47,23 +51,45 @@ def _log_file(settings: Settings) -> Path:
     return settings.store_dir / "localstore.log"
 
 
-def _sqlite_dir(settings: Settings) -> Path:
-    return settings.store_dir / "data"
+def data_file(settings: Settings) -> Path:
+    """The H2 backend's file (the MVStore adds nothing to the name)."""
+    return settings.store_dir / "hub.mv"
 
 
-def find_binary(settings: Settings) -> Path:
-    """The built localstore binary: HUB_STORE_BIN, the project's build folder, or PATH."""
-    candidates = [settings.store_bin, PROJECT_ROOT / ".cache" / "bin" / BINARY_NAME]
-    which = shutil.which(BINARY_NAME)
-    if which:
-        candidates.append(Path(which))
+def find_jar(settings: Settings) -> Path:
+    """The built launcher: HUB_STORE_JAR, else the project's Maven build."""
+    candidates = [settings.store_jar, PROJECT_ROOT / "tools" / "localstore" / "target" / "localstore.jar"]
     for candidate in candidates:
-        if candidate and candidate.is_file() and os.access(candidate, os.X_OK):
+        if candidate and candidate.is_file():
             return candidate
     raise LocalStoreError(
-        "local store binary not found; build it with `make store` (needs Go) "
-        "or set HUB_STORE_BIN, or point HUB_MONGODB_URL at a MongoDB server"
+        "local store not built; build it with `make store` (needs Java 17 and Maven) "
+        "or set HUB_STORE_JAR, or point HUB_MONGODB_URL at a MongoDB server"
     )
+
+
+def find_java(settings: Settings) -> str:
+    """The java executable: HUB_STORE_JAVA, else JAVA_HOME's, else PATH's."""
+    if settings.store_java:
+        return settings.store_java
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").is_file():
+        return str(Path(home) / "bin" / "java")
+    found = shutil.which("java")
+    if not found:
+        raise LocalStoreError("java not found; install Java 17 or set HUB_STORE_JAVA")
+    return found
+
+
+def command(settings: Settings) -> list[str]:
+    """The command line that starts the local store these settings describe."""
+    args = [find_java(settings), f"-Xmx{settings.store_heap}", "-XX:+UseParallelGC",
+            "-jar", str(find_jar(settings).resolve()),
+            "--host", settings.store_host, "--port", str(settings.store_port),
+            "--backend", settings.store_backend]
+    if settings.store_backend == "h2":
+        args += ["--data-file", str(data_file(settings).resolve())]
+    return args
 
 
 def ping(url: str, *, timeout: float = 1.0) -> bool:
@@ -110,7 +136,7 @@ def status(settings: Settings) -> StoreStatus:
         running=pid is not None,
         pid=pid,
         url=settings.local_store_url,
-        data_dir=_sqlite_dir(settings),
+        data_dir=data_file(settings) if settings.store_backend == "h2" else settings.store_dir,
         log_file=_log_file(settings),
     )
 
@@ -138,17 +164,12 @@ def start(settings: Settings) -> StoreStatus:
             "did not start; set HUB_MONGODB_URL to use it, or HUB_STORE_PORT to pick another port"
         )
 
-    binary = find_binary(settings)
+    argv = command(settings)
     settings.store_dir.mkdir(parents=True, exist_ok=True)
     log = _log_file(settings)
     with log.open("ab") as log_fh:
         proc = subprocess.Popen(
-            [
-                str(binary),
-                "-host", settings.store_host,
-                "-port", str(settings.store_port),
-                "-data-dir", str(_sqlite_dir(settings).resolve()),
-            ],
+            argv,
             stdin=subprocess.DEVNULL,
             stdout=log_fh,
             stderr=log_fh,

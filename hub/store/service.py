@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,16 +22,10 @@ from hub.store import local
 READ_BATCH_SIZE = 10_000
 
 
-# FerretDB v1.24 (SQLite) keeps one pooled connection busy for every statement of an update
-# command until the command ends; a command of 100 statements exhausts its pool of 100 and
-# waits forever. Writes go in commands well below that.
-WRITE_CHUNK = 50
-
-
 async def bulk_write(collection: Any, ops: Sequence[Any]) -> None:
-    """Unordered bulk write, sent in commands of at most WRITE_CHUNK statements."""
-    for start in range(0, len(ops), WRITE_CHUNK):
-        await collection.bulk_write(list(ops[start : start + WRITE_CHUNK]), ordered=False)
+    """One unordered bulk write (the driver splits it at the server's batch limits)."""
+    if ops:
+        await collection.bulk_write(list(ops), ordered=False)
 
 
 async def replace_by_key(collection: Any, documents: Iterable[Any], key: str) -> int:
@@ -49,44 +42,14 @@ def store_now() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-# Point look-ups run this many at a time.
-POINT_LOOKUP_CONCURRENCY = 32
-
-# Clients connected to FerretDB (the local store), noted when the models are bound.
-_FERRETDB_CLIENTS: "weakref.WeakSet[Any]" = weakref.WeakSet()
-
-
-def on_ferretdb(collection: Any) -> bool:
-    """Whether this collection's server is FerretDB v1 (the local store).
-
-    Its SQLite backend answers only `{_id: value}` from an index (so `_id` sets are best fetched
-    one `_id` at a time), and its `$group` compares every document with every group found so far
-    (so many small groups are best formed here). See docs/benchmarks.md.
-    """
-    return collection.database.client in _FERRETDB_CLIENTS
-
-
 async def find_by_ids(
     collection: Any, ids: Iterable[Any], projection: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """Documents by `_id`: one `$in` query on MongoDB, concurrent point look-ups on the local store.
-
-    `{_id: value}` is the one filter the local store (FerretDB's SQLite backend) answers from an
-    index; `$in` and every other filter scan the whole collection there.
-    """
+    """Documents by `_id`, in one `$in` query (no order; absent ids are left out)."""
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return []
-    if not on_ferretdb(collection):
-        return await collection.find({"_id": {"$in": wanted}}, projection, batch_size=READ_BATCH_SIZE).to_list()
-    gate = asyncio.Semaphore(POINT_LOOKUP_CONCURRENCY)
-
-    async def one(doc_id: Any) -> dict[str, Any] | None:
-        async with gate:
-            return await collection.find_one({"_id": doc_id}, projection)
-
-    found = await asyncio.gather(*(one(i) for i in wanted))
-    return [doc for doc in found if doc is not None]
+    return await collection.find({"_id": {"$in": wanted}}, projection, batch_size=READ_BATCH_SIZE).to_list()
 
 
 @dataclass(frozen=True)
@@ -123,10 +86,8 @@ def open_client(*, url: str, **options: Any) -> AsyncMongoClient:
 async def init_models(*, database: AsyncDatabase) -> None:
     """Bind every document class to database and create their missing indexes."""
     models = document_models()
-    if (await server_info(database=database)).store_kind == "FerretDB":
-        _FERRETDB_CLIENTS.add(database.client)
-    # Beanie would re-send every index of a shared collection once per subclass; FerretDB
-    # panics on a createIndexes batch mixing existing and new indexes. We send only new ones.
+    # Beanie would re-send every index of a shared collection once per subclass: we send each
+    # missing index once, per collection.
     await init_beanie(database=database, document_models=models, skip_indexes=True)
     await ensure_indexes(database=database, models=models)
 
@@ -151,9 +112,9 @@ async def ping(*, database: AsyncDatabase, timeout: float) -> None:
 
 
 async def server_info(*, database: AsyncDatabase) -> ServerInfo:
-    """Version and kind (MongoDB or FerretDB) of the connected server."""
+    """Version and kind (`MongoDB`, or the local store's name) of the connected server; for display only."""
     info = await database.command("buildInfo")
-    kind = "FerretDB" if "ferretdb" in info or "ferretdbVersion" in info else "MongoDB"
+    kind = str(info.get("localStore") or "MongoDB")
     return ServerInfo(version=str(info.get("version", "")), store_kind=kind, database_name=database.name)
 
 

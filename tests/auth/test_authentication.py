@@ -72,9 +72,11 @@ async def test_health_checks_and_the_graphiql_page_need_no_token(anonymous: http
     assert (await anonymous.get("/graphql", params={"query": "{ serverInfo { storeKind } }"})).status_code == 401
 
 
-async def test_a_valid_token_is_accepted(anonymous: httpx.AsyncClient, token_for: TokenFor, district: object) -> None:
+async def test_a_valid_token_is_accepted(
+    anonymous: httpx.AsyncClient, token_for: TokenFor, district: object, store_kind: str
+) -> None:
     response = await anonymous.post("/graphql", json=SERVER_INFO, headers={"Authorization": f"Bearer {token_for()}"})
-    assert response.json() == {"data": {"serverInfo": {"storeKind": "FerretDB"}}}
+    assert response.json() == {"data": {"serverInfo": {"storeKind": store_kind}}}
 
 
 async def test_a_browser_may_carry_its_token_in_a_cookie_for_reports(

@@ -23,7 +23,8 @@ def _code(response: httpx.Response) -> str:
 
 async def _still_answers(http: httpx.AsyncClient) -> None:
     response = await http.post("/graphql", json=SERVER_INFO)
-    assert response.status_code == 200 and response.json() == {"data": {"serverInfo": {"storeKind": "FerretDB"}}}
+    assert response.status_code == 200 and "errors" not in response.json()
+    assert response.json()["data"]["serverInfo"]["storeKind"]
 
 
 async def test_a_depth_20_query_is_refused(http: httpx.AsyncClient) -> None:

@@ -1,8 +1,10 @@
-"""`hub store start|stop|status` against a real FerretDB process."""
+"""`hub store start|stop|status` against a real local store process (mongo-java-server)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from pymongo import MongoClient
 
 from hub.config import Settings
 from hub.store import local as local_store
@@ -51,14 +53,45 @@ def test_stale_pid_file_is_cleaned_up(tmp_path: Path) -> None:
 
 
 def test_start_failure_exits_non_zero_with_the_log(tmp_path: Path) -> None:
-    blocker = tmp_path / "store" / "data"
-    blocker.parent.mkdir(parents=True)
-    blocker.write_text("a file where the data directory should be")
+    blocker = tmp_path / "store" / "hub.mv"
+    blocker.mkdir(parents=True)  # a folder where the H2 data file should be
     env = hub_env(HUB_DATA_DIR=str(tmp_path), HUB_STORE_PORT=str(free_port()))
 
     result = run_hub("store", "start", env=env)
 
     assert result.returncode == 1
     assert result.stderr.startswith("hub: local store exited with status")
-    assert "not a directory" in result.stderr
+    assert "hub.mv" in result.stderr  # the log's tail names the file it could not open
+
+
+def _count_after_restart(settings: Settings) -> int:
+    """Write one document, restart the store, and count what is left."""
+    local_store.start(settings)
+    try:
+        with MongoClient(settings.local_store_url) as client:
+            client.kept.things.insert_one({"_id": "one", "what": "survives a restart?"})
+        local_store.stop(settings)
+        local_store.start(settings)
+        with MongoClient(settings.local_store_url) as client:
+            return client.kept.things.count_documents({})
+    finally:
+        local_store.stop(settings)
+
+
+def test_the_h2_backend_keeps_the_data_across_restarts(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, store_port=free_port(), store_backend="h2")
+    assert _count_after_restart(settings) == 1
+    assert local_store.data_file(settings).is_file()
+
+
+def test_the_memory_backend_starts_empty_every_time(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, store_port=free_port(), store_backend="memory")
+    assert _count_after_restart(settings) == 0
+    assert not local_store.data_file(settings).exists()
+
+
+def test_the_store_reports_a_wire_version_current_drivers_accept(store_url: str) -> None:
+    with MongoClient(store_url) as client:
+        hello = client.admin.command("isMaster")
+    assert hello["maxWireVersion"] >= 9  # PyMongo 4.18+ refuses anything older
 

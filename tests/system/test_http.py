@@ -24,12 +24,12 @@ async def test_readyz_is_200_when_database_answers(http: httpx.AsyncClient) -> N
 
 
 async def test_server_info_comes_from_the_live_connection(
-    http: httpx.AsyncClient, settings: Settings
+    http: httpx.AsyncClient, settings: Settings, store_kind: str
 ) -> None:
     response = await http.post("/graphql", json={"query": SERVER_INFO})
     assert response.status_code == 200
     info = response.json()["data"]["serverInfo"]
-    assert info["storeKind"] == "FerretDB"
+    assert info["storeKind"] == store_kind
     assert info["databaseName"] == settings.db
     assert info["storeVersion"]
 

@@ -80,10 +80,9 @@ def test_hub_serve_against_a_separately_started_store(tmp_path: Path) -> None:
         assert issued.returncode == 0, issued.stderr
         response = httpx.post(f"{base}/graphql", json=query,
                               headers={"Authorization": f"Bearer {issued.stdout.strip()}"})
-        assert response.json()["data"]["serverInfo"] == {
-            "storeKind": "FerretDB",
-            "databaseName": "serve_test",
-        }
+        info = response.json()["data"]["serverInfo"]
+        assert info["databaseName"] == "serve_test"
+        assert info["storeKind"].startswith("mongo-java-server")  # the store started above, not the session's
         # HUB_MONGODB_URL was set: the hub must not have started a store of its own.
         assert not (tmp_path / "hub-home" / "store").exists()
     finally:

@@ -1,0 +1,159 @@
+package org.mediationhub.localstore;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.bson.Document;
+import io.netty.channel.Channel;
+
+/**
+ * The hub's local store: mongo-java-server on one TCP port, with the memory backend (fast, gone on
+ * exit) or the H2 MVStore backend (one file that keeps the data across restarts).
+ *
+ * <pre>java -Xmx2g -jar localstore.jar --host 127.0.0.1 --port 27018 --backend h2 --data-file var/store/hub.mv</pre>
+ *
+ * SIGTERM shuts it down cleanly (the H2 file is committed and closed).
+ */
+public final class LocalStore {
+
+    /**
+     * The version the store reports. mongo-java-server says 5.0 with wire version 8 by default, which
+     * PyMongo 4.18 and newer refuse ("requires at least 9"); it speaks what the hub sends at 13 (MongoDB 5.0).
+     */
+    static final MongoVersion VERSION = new MongoVersion() {
+        @Override
+        public List<Integer> getVersionArray() {
+            return List.of(5, 0, 0);
+        }
+
+        @Override
+        public int getWireVersion() {
+            return 13;
+        }
+    };
+
+    /** Added to `buildInfo`, so clients can say what they are connected to. */
+    static final String KIND_FIELD = "localStore";
+    static final String KIND = "mongo-java-server 1.47.0";
+
+    private LocalStore() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("localstore: " + e.getMessage());
+            System.err.println(Options.USAGE);
+            System.exit(2);
+            return;
+        }
+        MongoBackend backend = open(options);
+        backend.version(VERSION);
+        MongoServer server = new MongoServer(backend);
+        server.bind(options.host(), options.port());
+        System.err.printf("localstore listening on %s:%d backend=%s%s heap-max=%d MiB%n", options.host(),
+            options.port(), options.backend(), options.dataFile() == null ? "" : " file=" + options.dataFile(),
+            Runtime.getRuntime().maxMemory() / (1024 * 1024));
+
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.shutdownNow();
+            stopped.countDown();
+        }, "localstore-shutdown"));
+        stopped.await();
+    }
+
+    private static MongoBackend open(Options options) {
+        if (options.backend().equals("memory")) {
+            return new Memory();
+        }
+        try {
+            Files.createDirectories(options.dataFile().toAbsolutePath().getParent());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot create the folder of " + options.dataFile(), e);
+        }
+        return new H2(options.dataFile().toString());
+    }
+
+    static Document identify(Document response, String command) {
+        if (command.equalsIgnoreCase("buildinfo")) {
+            response.put(KIND_FIELD, KIND);
+        }
+        return response;
+    }
+
+    /** The memory backend, naming itself in buildInfo. */
+    static final class Memory extends MemoryBackend {
+        @Override
+        public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+            return identify(super.handleCommand(channel, databaseName, command, query), command);
+        }
+    }
+
+    /** The H2 MVStore backend, naming itself in buildInfo. */
+    static final class H2 extends H2Backend {
+        H2(String fileName) {
+            super(fileName);
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
+            return identify(super.handleCommand(channel, databaseName, command, query), command);
+        }
+    }
+
+    /** The command line. */
+    record Options(String host, int port, String backend, Path dataFile) {
+        static final String USAGE =
+            "usage: localstore [--host H] [--port P] [--backend memory|h2] [--data-file PATH (h2)]";
+
+        static Options parse(String[] args) {
+            String host = "127.0.0.1";
+            int port = 27018;
+            String backend = "memory";
+            Path dataFile = null;
+            for (int i = 0; i < args.length; i++) {
+                String flag = args[i];
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException(flag + " needs a value");
+                }
+                String value = args[++i];
+                switch (flag) {
+                    case "--host" -> host = value;
+                    case "--port" -> port = parsePort(value);
+                    case "--backend" -> backend = value;
+                    case "--data-file" -> dataFile = Path.of(value);
+                    default -> throw new IllegalArgumentException("unknown option " + flag);
+                }
+            }
+            if (!backend.equals("memory") && !backend.equals("h2")) {
+                throw new IllegalArgumentException("--backend is memory or h2, not " + backend);
+            }
+            if (backend.equals("h2") && dataFile == null) {
+                throw new IllegalArgumentException("--backend h2 needs --data-file");
+            }
+            return new Options(host, port, backend, dataFile);
+        }
+
+        private static int parsePort(String value) {
+            try {
+                int port = Integer.parseInt(value);
+                if (port < 1 || port > 65535) {
+                    throw new IllegalArgumentException("--port must be 1-65535, not " + value);
+                }
+                return port;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--port must be a number, not " + value);
+            }
+        }
+    }
+}
