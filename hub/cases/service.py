@@ -11,7 +11,6 @@ from enum import Enum
 from typing import Any
 
 from beanie import PydanticObjectId
-from beanie.odm.utils.dump import get_dict
 from pymongo import ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
@@ -22,7 +21,7 @@ from hub.errors import NotFound
 from hub.people import service as person_service
 from hub.records.models import Record
 from hub.records.service import to_document
-from hub.store.service import READ_BATCH_SIZE, bulk_write, find_by_ids
+from hub.store.service import READ_BATCH_SIZE, bulk_write, find_by_ids, stored_form
 
 DUPLICATE_KEY = 11000
 
@@ -99,7 +98,7 @@ async def insert_many(*, cases: Sequence[Case]) -> dict[str, dict[str, Any]]:
     Returns origin source key -> {_id, case_no} for every case asked for, new or existing.
     """
     for documents, collection in (
-        ([get_dict(c, to_db=True) for c in cases], Case.get_pymongo_collection()),
+        ([stored_form(c) for c in cases], Case.get_pymongo_collection()),
         ([{"_id": c.case_no, "case_id": c.id} for c in cases], CaseNumber.get_pymongo_collection()),
     ):
         if documents:

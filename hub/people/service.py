@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
 from beanie import PydanticObjectId
@@ -19,19 +20,29 @@ from hub.records.enums import PartyKind
 
 @dataclass(frozen=True)
 class PartyIdentity:
-    """A party's identity keys and protected fields, computed once from validated input."""
+    """A party's identity keys, computed once from validated input, and its protected fields on demand.
+
+    The masked and encrypted forms are made only for the parties that create or verify a Person
+    (`fields`): most parties of a batch are persons already known, and encryption is the dearest
+    step of resolving them. The clear values live in the closure only as long as the batch does.
+    """
 
     name: str
     kind: PartyKind
     strong_key: str | None
     name_phone_key: str | None
     fallback_key: str
-    fields: dict[str, str | None] = field(default_factory=dict)
+    protect: Callable[[], dict[str, str | None]] = field(default=dict, repr=False, compare=False)
 
     @property
     def keys(self) -> list[str]:
         """Every key that should find this party's Person."""
         return [k for k in (self.strong_key, self.name_phone_key) if k] or [self.fallback_key]
+
+    @cached_property
+    def fields(self) -> dict[str, str | None]:
+        """The masked and encrypted identifiers stored on a Person."""
+        return self.protect()
 
 
 def identify(
@@ -45,24 +56,28 @@ def identify(
     address: str | None,
     fallback_key: str,
 ) -> PartyIdentity:
-    """Keys and masked / encrypted fields of a validated party; never keeps a clear identifier."""
+    """Keys of a validated party, and how to mask and encrypt its identifiers; never stores them in clear."""
     strong = None
-    fields: dict[str, str | None] = {}
     if id_number:
         strong = "id:" + keys.hash(purpose="resident-id", value=id_number)
-        fields.update(id_masked=identity.mask_resident_id(id_number), id_encrypted=keys.encrypt(id_number))
     elif credit_code:
         strong = "cc:" + keys.hash(purpose="credit-code", value=credit_code)
-        fields.update(id_masked=identity.mask_resident_id(credit_code), id_encrypted=keys.encrypt(credit_code))
-    name_phone = None
-    if phone:
-        name_phone = "np:" + keys.hash(purpose="name-phone", value=f"{name}\x00{phone}")
-        fields.update(phone_masked=identity.mask_phone(phone), phone_encrypted=keys.encrypt(phone))
-    if address:
-        fields.update(address_masked=identity.mask_address(address), address_encrypted=keys.encrypt(address))
+    name_phone = "np:" + keys.hash(purpose="name-phone", value=f"{name}\x00{phone}") if phone else None
+
+    def protect() -> dict[str, str | None]:
+        fields: dict[str, str | None] = {}
+        if id_number or credit_code:
+            clear = id_number or credit_code or ""
+            fields.update(id_masked=identity.mask_resident_id(clear), id_encrypted=keys.encrypt(clear))
+        if phone:
+            fields.update(phone_masked=identity.mask_phone(phone), phone_encrypted=keys.encrypt(phone))
+        if address:
+            fields.update(address_masked=identity.mask_address(address), address_encrypted=keys.encrypt(address))
+        return fields
+
     return PartyIdentity(
         name=name, kind=kind, strong_key=strong, name_phone_key=name_phone,
-        fallback_key="anon:" + fallback_key, fields=fields,
+        fallback_key="anon:" + fallback_key, protect=protect,
     )
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from beanie.odm.utils.encoder import Encoder
 from pymongo import ReplaceOne
 from pymongo.errors import BulkWriteError
 
 from hub.records.models import Record, record_key
-from hub.store.service import bulk_write, find_by_ids
+from hub.store.service import bulk_write, find_by_ids, stored_form
 
 DUPLICATE_KEY = 11000
 _KEY_FIELDS = {"source_system": 1, "source_id": 1, "source_revision": 1, "case_id": 1, "case_no": 1}
@@ -24,9 +23,7 @@ async def find_keys(*, source_keys: Iterable[tuple[str, str]]) -> dict[tuple[str
 
 def to_document(record: Record) -> dict[str, Any]:
     """The stored form of a record, with Beanie's class discriminator."""
-    doc = Encoder(to_db=True, keep_nulls=True).encode(record)
-    doc.pop("revision_id", None)
-    return doc
+    return stored_form(record)
 
 
 async def write(*, created: Sequence[Record], replaced: Sequence[Record]) -> set[tuple[str, str]]:

@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from beanie import init_beanie
+from bson.codec_options import TypeRegistry
 from pymongo import AsyncMongoClient, IndexModel, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -36,20 +37,50 @@ async def replace_by_key(collection: Any, documents: Iterable[Any], key: str) ->
     return len(ops)
 
 
+def stored_form(document: Any) -> dict[str, Any]:
+    """A Beanie document as its collection stores it: `_id`, Beanie's class id where it has one.
+
+    Pydantic's own dump, which is several times cheaper than Beanie's encoder on the ingestion
+    path; dates become midnight UTC through the client's type registry (`_encode_date`).
+    """
+    doc = document.model_dump(by_alias=True, exclude={"revision_id"})  # `id` is aliased to `_id`
+    class_id = getattr(type(document), "_class_id", None)
+    if class_id:
+        doc["_class_id"] = class_id
+    return doc
+
+
+def _encode_date(value: Any) -> Any:
+    """BSON has no date without a time: store one as midnight UTC (what Beanie's encoder does)."""
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    return value
+
+
 def store_now() -> datetime:
     """Now, at the store's precision (milliseconds), so what a write returns equals what is read back."""
     now = datetime.now(timezone.utc)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+# The most ids one `$in` names. A server checks every document it finds against the whole list,
+# so one query's cost grows with the square of its length (the local store, 2,000 ids of 60,000:
+# 204 ms in one query, 20 ms in concurrent slices of 100, 112 ms in slices of 500; bench/README).
+IN_SLICE = 200
+
+
 async def find_by_ids(
     collection: Any, ids: Iterable[Any], projection: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """Documents by `_id`, in one `$in` query (no order; absent ids are left out)."""
+    """Documents by `_id` with `$in` (one query per IN_SLICE ids; no order; absent ids are left out)."""
     wanted = list(dict.fromkeys(ids))
-    if not wanted:
-        return []
-    return await collection.find({"_id": {"$in": wanted}}, projection, batch_size=READ_BATCH_SIZE).to_list()
+    slices = [wanted[i : i + IN_SLICE] for i in range(0, len(wanted), IN_SLICE)]
+
+    async def read(part: list[Any]) -> list[dict[str, Any]]:
+        return await collection.find({"_id": {"$in": part}}, projection, batch_size=READ_BATCH_SIZE).to_list()
+
+    found = await asyncio.gather(*(read(part) for part in slices))
+    return [doc for part in found for doc in part]
 
 
 @dataclass(frozen=True)
@@ -78,6 +109,7 @@ def resolve_url(*, settings: Settings) -> str:
 def open_client(*, url: str, **options: Any) -> AsyncMongoClient:
     """An async client with the hub's defaults: aware datetimes, short server selection."""
     options.setdefault("tz_aware", True)
+    options.setdefault("type_registry", TypeRegistry(fallback_encoder=_encode_date))
     options.setdefault("serverSelectionTimeoutMS", 5000)
     options.setdefault("appname", "mediation-hub")
     return AsyncMongoClient(url, **options)
