@@ -1,37 +1,42 @@
 """Cross-department figures (分析研判): counts over cases, grouped by any combination of dimensions.
 
-On MongoDB, one aggregation pipeline does the counting: `$match` on the filter (index-backed:
-region path, opening time), then `$group` by the requested dimensions together with every per-case
-fact a figure needs (status, risk level, tags, referral target, petition counts, days to
-resolution), counting cases with a single `$sum: 1`; a second pipeline counts the backlog (open
-cases older than the threshold at `as_of`). Folding the groups into figures is plain arithmetic here.
+The store does the counting: a summary is two aggregation pipelines over `cases`, sent at once.
+Both begin with the filter's `$match` (index-backed: region path, opening time) and end with the
+same two `$group` stages. The rows pipeline first `$unwind`s the list dimensions it groups by
+(agencies, agency kinds, channels; a case with none is kept, under null), so a case counts once
+per agency it involves; the total pipeline has no `$unwind` and counts each case once. (The
+derived lists hold each value once, so unwinding never counts a case twice in one row.)
 
-Why not `$sum` per figure, `$cond` or `$unwind`? The local store (FerretDB v1.24, SQLite) computes
-only the first accumulator of a `$group` (the others come back as 0), implements no `$cond`, and
-its `$unwind` drops every other field of the document. And its `$group` compares each document
-with every group found so far, so thousands of small groups take it tens of seconds: there the
-pipeline is `$match` and `$project`, one scan, and the grouping happens here (`Strategy.HERE`).
-Both strategies give the same figures (tests/analytics). Array dimensions (agency, agency kind,
-channel) are grouped by their whole value and expanded here, so each case counts once per agency
-it involves, and exactly once in the total.
+The first `$group` is by the dimension fields and the case's days to resolution (null unless
+resolved), with one accumulator per figure: `$sum: 1` for the cases; `$sum` of a `$cond` for each
+count — screened, accepted, backlog (open and opened before the cutoff), each status, risk level,
+tag and referral target; `$sum` of the petition counts. The second `$group`, by the dimension
+fields alone, adds those up and `$push`es each {days, cases} pair: the distribution of days to
+resolution, from which the median is taken here (MongoDB 6.0 has no `$median`), and which grows
+with the distinct days rather than with the cases.
+
+Every stage and operator used runs alike on MongoDB 6.0+ and on the local store
+(mongo-java-server 1.47), and every group key is made of single values: that store's `$group`
+takes two arrays with the same smallest element for one key. Two pipelines rather than one
+`$facet` with a total and a rows branch: a `$facet`'s single output document is capped at 16 MB
+on MongoDB, and the local store runs it slower. tests/analytics/test_summary.py checks the figures
+against a brute-force count.
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
-from itertools import product
 from typing import Any
 
 from hub.cases.models import OPEN_STATUSES, Case, CaseStatus, CaseTag
 from hub.errors import BadUserInput
-from hub.records.enums import RiskLevel
-from hub.store.service import READ_BATCH_SIZE
+from hub.records.enums import ReferralTarget, RiskLevel
 
 DEFAULT_BACKLOG_DAYS = 90
 
@@ -57,10 +62,6 @@ DIMENSION_FIELDS: dict[Dimension, str] = {
     Dimension.MONTH: "opened_month",
 }
 LIST_DIMENSIONS = frozenset({Dimension.AGENCY, Dimension.AGENCY_KIND, Dimension.CHANNEL})
-
-# Per-case facts every figure is computed from (grouped on, never summed by the store).
-FACTS = ("status", "risk_level", "tags", "referral_target", "screened", "accepted",
-         "petition_count", "escalated_petition_count", "resolution_days")
 
 
 def as_utc(instant: datetime | None) -> datetime | None:
@@ -100,16 +101,6 @@ class SummaryFilter:
                 query[name] = {"$in": [str(v) for v in values]}
         return query
 
-    def admits(self, case: Mapping[str, Any]) -> bool:
-        """Whether a case (projected with its opening time, category, agencies and channels) matches,
-        the region aside: `query()` evaluated here."""
-        opened = case["opened_at"]
-        return ((self.opened_from is None or opened >= self.opened_from)
-                and (self.opened_to is None or opened < self.opened_to)
-                and (not self.categories or case.get("category") in self.categories)
-                and (not self.agencies or bool(set(self.agencies) & set(case.get("agencies") or [])))
-                and (not self.channels or bool(set(self.channels) & set(case.get("channels") or []))))
-
     def backlog_cutoff(self) -> datetime:
         """Cases opened before this and still open at `as_of` are backlog."""
         return (self.as_of or datetime.now(timezone.utc)) - timedelta(days=self.backlog_days)
@@ -138,32 +129,6 @@ class Figures:
     by_status: Counter[str] = field(default_factory=Counter)
     tagged: Counter[str] = field(default_factory=Counter)
     resolution_days: Counter[int] = field(default_factory=Counter)
-
-    def add(self, facts: Mapping[str, Any], n: int) -> None:
-        """Count n cases sharing these facts."""
-        status = CaseStatus(facts["status"])
-        tags = set(facts.get("tags") or [])
-        self.cases += n
-        self.screened += n * bool(facts.get("screened"))
-        self.accepted += n * bool(facts.get("accepted"))
-        self.by_status[status.value] += n
-        self.in_mediation += n * (status is CaseStatus.IN_MEDIATION)
-        self.resolved += n * (status is CaseStatus.RESOLVED)
-        self.failed += n * (status is CaseStatus.FAILED)
-        self.referred += n * (status is CaseStatus.REFERRED)
-        self.withdrawn += n * (status is CaseStatus.CLOSED)
-        self.open += n * (status in OPEN_STATUSES)
-        if status is CaseStatus.REFERRED and facts.get("referral_target"):
-            self.referred_by_target[facts["referral_target"]] += n
-        self.escalated += n * (CaseTag.ESCALATED in tags)
-        self.mass += n * (CaseTag.MASS in tags)
-        for tag in tags:
-            self.tagged[tag] += n
-        self.by_risk_level[facts.get("risk_level") or RiskLevel.LOW.value] += n
-        self.petitions += n * int(facts.get("petition_count") or 0)
-        self.escalated_petitions += n * int(facts.get("escalated_petition_count") or 0)
-        if status is CaseStatus.RESOLVED and facts.get("resolution_days") is not None:
-            self.resolution_days[int(facts["resolution_days"])] += n
 
     @property
     def concluded(self) -> int:
@@ -201,78 +166,70 @@ class Summary:
     rows: list[SummaryRow]
 
 
-def _key_values(doc_key: Mapping[str, Any], dimension: Dimension) -> list[str | None]:
-    """The values a group contributes to a dimension: each list element, or the one value."""
-    value = doc_key.get(DIMENSION_FIELDS[dimension])
-    if dimension in LIST_DIMENSIONS:
-        return sorted(set(value or [])) or [None]
-    return [value]
+# Each breakdown's values, and the condition a case meets to count under one; counted by one
+# accumulator per value, "<breakdown>_<value>".
+_BREAKDOWNS: dict[str, tuple[type[StrEnum], Callable[[str], dict[str, Any]]]] = {
+    "status": (CaseStatus, lambda v: {"$eq": ["$status", v]}),
+    "risk": (RiskLevel, lambda v: {"$eq": [{"$ifNull": ["$risk_level", RiskLevel.LOW.value]}, v]}),
+    "tag": (CaseTag, lambda v: {"$in": [v, {"$ifNull": ["$tags", []]}]}),  # `$in` needs an array
+    "referred": (ReferralTarget, lambda v: {"$and": [{"$eq": ["$status", CaseStatus.REFERRED.value]},
+                                                     {"$eq": ["$referral_target", v]}]}),
+}
+_SUMMED = {"petitions": "$petition_count", "escalated_petitions": "$escalated_petition_count"}
+_DAYS = "resolution_days"  # the first `$group`'s key field besides the dimensions
+_RESOLVED_DAYS = {"$cond": [{"$eq": ["$status", CaseStatus.RESOLVED.value]}, "$resolution_days", None]}
 
 
-@dataclass(frozen=True)
-class Group:
-    """Cases sharing a key (dimension fields and facts): how many, and how many of them are backlog."""
-
-    key: Mapping[str, Any]
-    cases: int
-    backlog: int
+def _conditions(cutoff: datetime) -> dict[str, Any]:
+    """Each count's accumulator name and the condition a case meets to be counted."""
+    backlog = {"$and": [{"$in": ["$status", sorted(s.value for s in OPEN_STATUSES)]}, {"$lt": ["$opened_at", cutoff]}]}
+    return {"screened": "$screened", "accepted": "$accepted", "backlog": backlog,
+            **{f"{name}_{v.value}": condition(v.value) for name, (enum, condition) in _BREAKDOWNS.items() for v in enum}}
 
 
-def fold(
-    groups: Iterable[Group], group_by: Sequence[Dimension]
-) -> tuple[Figures, dict[tuple[str | None, ...], Figures]]:
-    """Fold groups into a total and per-key figures."""
-    total = Figures()
-    rows: dict[tuple[str | None, ...], Figures] = defaultdict(Figures)
-    for group in groups:
-        targets = [total, *(rows[c] for c in product(*(_key_values(group.key, d) for d in group_by)))]
-        for figures in targets:
-            if group.cases:
-                figures.add(group.key, group.cases)
-            figures.backlog += group.backlog
-    return total, rows
+def pipeline(*, filter: SummaryFilter, group_by: Sequence[Dimension], cutoff: datetime) -> list[dict[str, Any]]:
+    """The aggregation counting the cases the filter matches by group_by (by nothing: the total)."""
+    fields = [DIMENSION_FIELDS[d] for d in group_by]
+    # A missing field and a null one group together (the store would otherwise tell them apart).
+    key = {f: {"$ifNull": [f"${f}", None]} for f in fields}
+    sums = {"cases": {"$sum": 1},
+            **{name: {"$sum": {"$cond": [condition, 1, 0]}} for name, condition in _conditions(cutoff).items()},
+            **{name: {"$sum": path} for name, path in _SUMMED.items()}}
+    return [
+        {"$match": filter.query()},
+        *({"$unwind": {"path": f"${DIMENSION_FIELDS[d]}", "preserveNullAndEmptyArrays": True}}
+          for d in group_by if d in LIST_DIMENSIONS),
+        {"$group": {"_id": {**key, _DAYS: _RESOLVED_DAYS}, **sums}},
+        {"$group": {"_id": {f: f"$_id.{f}" for f in fields} if fields else None,
+                    **{name: {"$sum": f"${name}"} for name in sums},
+                    "days": {"$push": {"d": f"$_id.{_DAYS}", "n": "$cases"}}}},
+    ]
 
 
-class Strategy(StrEnum):
-    """Where cases are grouped: by the store (`$group`) or here, from projected cases."""
-
-    STORE = "STORE"
-    HERE = "HERE"
-
-
-def _group_stage(fields: Iterable[str]) -> dict[str, Any]:
-    return {"$group": {"_id": {f: f"${f}" for f in fields}, "n": {"$sum": 1}}}
-
-
-async def _grouped_by_store(
-    match: dict[str, Any], backlog_match: dict[str, Any], dim_fields: list[str]
-) -> list[Group]:
-    """Two pipelines: the cases by dimensions and facts, and the backlog by dimensions."""
-    collection = Case.get_pymongo_collection()
-    main, backlog = await asyncio.gather(
-        collection.aggregate([{"$match": match}, _group_stage([*dim_fields, *FACTS])]),
-        collection.aggregate([{"$match": backlog_match}, _group_stage(dim_fields)]),
+def _figures(group: Mapping[str, Any]) -> Figures:
+    """The figures of one group the store counted."""
+    counted = {name: Counter({v.value: n for v in enum if (n := int(group[f"{name}_{v.value}"]))})
+               for name, (enum, _) in _BREAKDOWNS.items()}
+    by_status, tagged = counted["status"], counted["tag"]
+    days: Counter[int] = Counter()
+    for pair in group["days"]:
+        if pair.get("d") is not None:  # the cases not resolved, or resolved without a date
+            days[int(pair["d"])] += int(pair["n"])
+    return Figures(
+        cases=int(group["cases"]), screened=int(group["screened"]), accepted=int(group["accepted"]),
+        in_mediation=by_status[CaseStatus.IN_MEDIATION], resolved=by_status[CaseStatus.RESOLVED],
+        failed=by_status[CaseStatus.FAILED], referred=by_status[CaseStatus.REFERRED],
+        withdrawn=by_status[CaseStatus.CLOSED], open=sum(by_status[s] for s in OPEN_STATUSES),
+        escalated=tagged[CaseTag.ESCALATED], mass=tagged[CaseTag.MASS],
+        petitions=int(group["petitions"]), escalated_petitions=int(group["escalated_petitions"]),
+        backlog=int(group["backlog"]), referred_by_target=counted["referred"], by_risk_level=counted["risk"],
+        by_status=by_status, tagged=tagged, resolution_days=days,
     )
-    return ([Group(key=g["_id"], cases=int(g["n"]), backlog=0) async for g in main]
-            + [Group(key=g["_id"], cases=0, backlog=int(g["n"])) async for g in backlog])
 
 
-_PROJECTED = ("opened_at", "category", "agencies", "channels")  # what `SummaryFilter.admits` reads
-
-
-async def _projected(match: dict[str, Any], dim_fields: Iterable[str]) -> list[dict[str, Any]]:
-    """One pipeline projecting each matched case to its dimensions, facts and filter fields."""
-    fields = {f: 1 for f in (*dim_fields, *FACTS, *_PROJECTED)}
-    cursor = await Case.get_pymongo_collection().aggregate([{"$match": match}, {"$project": fields}],
-                                                           batchSize=READ_BATCH_SIZE)
+async def _aggregate(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    cursor = await Case.get_pymongo_collection().aggregate(stages)
     return await cursor.to_list()
-
-
-def _grouped_here(cases: Iterable[Mapping[str, Any]], cutoff: datetime) -> list[Group]:
-    """Every projected case as a group of its own, backlog judged at the cutoff."""
-    open_values = {s.value for s in OPEN_STATUSES}
-    return [Group(key=doc, cases=1, backlog=int(doc["status"] in open_values and doc["opened_at"] < cutoff))
-            for doc in cases]
 
 
 def _check(filter: SummaryFilter) -> None:
@@ -282,57 +239,26 @@ def _check(filter: SummaryFilter) -> None:
         raise BadUserInput("the period's start must be before its end", field="period")
 
 
-def _summary(filter: SummaryFilter, dims: tuple[Dimension, ...], groups: Iterable[Group]) -> Summary:
-    total, rows = fold(groups, dims)
-    ordered = sorted(rows.items(), key=lambda kv: tuple("" if v is None else v for v in kv[0]))
-    return Summary(
-        filter=filter, group_by=dims, total=total,
-        rows=[SummaryRow(key=dict(zip(dims, key, strict=True)), figures=figures) for key, figures in ordered]
-        if dims else [],
-    )
+async def _nothing() -> list[dict[str, Any]]:
+    return []
 
 
-async def summarize(
-    *, filter: SummaryFilter, group_by: Sequence[Dimension], strategy: Strategy | None = None
-) -> Summary:
-    """Figures for the cases the filter matches, in total and by every combination of group_by.
-
-    `strategy` defaults to grouping by the store on MongoDB and here on the local store.
-    """
+async def summarize(*, filter: SummaryFilter, group_by: Sequence[Dimension]) -> Summary:
+    """Figures for the cases the filter matches, in total and by every combination of group_by."""
     _check(filter)
     dims = tuple(dict.fromkeys(group_by))
-    match = filter.query()
-    dim_fields = [DIMENSION_FIELDS[d] for d in dims]
-    cutoff = filter.backlog_cutoff()
-    if strategy is None:
-        strategy = Strategy.STORE
-    if strategy is Strategy.HERE:
-        return _summary(filter, dims, _grouped_here(await _projected(match, dim_fields), cutoff))
-    backlog_match = {**match, "status": {"$in": [s.value for s in OPEN_STATUSES]}}
-    upper = match.get("opened_at", {}).get("$lt")
-    backlog_match["opened_at"] = {**match.get("opened_at", {}), "$lt": min(cutoff, upper) if upper else cutoff}
-    return _summary(filter, dims, await _grouped_by_store(match, backlog_match, dim_fields))
+    cutoff = filter.backlog_cutoff()  # once, so that the total and the rows judge backlog alike
+    total_groups, row_groups = await asyncio.gather(
+        _aggregate(pipeline(filter=filter, group_by=(), cutoff=cutoff)),
+        _aggregate(pipeline(filter=filter, group_by=dims, cutoff=cutoff)) if dims else _nothing(),
+    )
+    rows = [SummaryRow(key={d: g["_id"].get(DIMENSION_FIELDS[d]) for d in dims}, figures=_figures(g))
+            for g in row_groups]
+    rows.sort(key=lambda row: tuple("" if v is None else v for v in row.key.values()))
+    total = _figures(total_groups[0]) if total_groups else Figures()
+    return Summary(filter=filter, group_by=dims, total=total, rows=rows)
 
 
-async def summarize_many(
-    requests: Sequence[tuple[SummaryFilter, Sequence[Dimension]]], *, strategy: Strategy | None = None
-) -> list[Summary]:
-    """Several summaries of one region; on the local store they share one scan (its cost is the scan).
-
-    The scan matches the region and the widest opening period of the requests; each request's own
-    period, categories, agencies and channels are applied here (`SummaryFilter.admits`).
-    """
-    if strategy is None:
-        strategy = Strategy.STORE
-    regions = {f.region for f, _ in requests}
-    if strategy is Strategy.STORE or len(regions) != 1:
-        return list(await asyncio.gather(*(summarize(filter=f, group_by=g, strategy=strategy) for f, g in requests)))
-    for f, _ in requests:
-        _check(f)
-    starts, ends = [f.opened_from for f, _ in requests], [f.opened_to for f, _ in requests]
-    widest = SummaryFilter(region=regions.pop(), opened_from=None if None in starts else min(starts),  # type: ignore[type-var]
-                           opened_to=None if None in ends else max(ends))  # type: ignore[type-var]
-    dims = [tuple(dict.fromkeys(g)) for _, g in requests]
-    cases = await _projected(widest.query(), {DIMENSION_FIELDS[d] for ds in dims for d in ds})
-    return [_summary(f, d, _grouped_here([c for c in cases if f.admits(c)], f.backlog_cutoff()))
-            for (f, _), d in zip(requests, dims, strict=True)]
+async def summarize_many(requests: Sequence[tuple[SummaryFilter, Sequence[Dimension]]]) -> list[Summary]:
+    """Several summaries (filter, group_by) at once, in the order asked."""
+    return list(await asyncio.gather(*(summarize(filter=f, group_by=g) for f, g in requests)))
