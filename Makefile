@@ -43,6 +43,10 @@ demo: setup
 test: setup browser
 	$(BIN)/pytest
 
+# The benchmarks' extra tools (py-spy); the benchmarks themselves are run by hand, see docs/benchmarks.md.
+bench: setup
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+
 schema: $(VENV)/.installed
 	$(BIN)/hub schema > schema/schema.graphql
 

@@ -64,20 +64,37 @@ def describe(samples: Sequence[float]) -> str:
     return f"p50 {statistics.median(samples) * 1000:.1f} ms, p99 {percentile(samples, 99) * 1000:.1f} ms"
 
 
-def read_args(doc: str, *, runs: int) -> argparse.Namespace:
-    """The read benchmarks' arguments: --url, --db, --runs, --secret."""
+def read_args(doc: str, *, runs: int, profile: bool = False) -> argparse.Namespace:
+    """The read benchmarks' arguments: --url, --db, --runs, --secret (and --profile where offered)."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True)
     parser.add_argument("--db", default="mediation_hub")
     parser.add_argument("--runs", type=int, default=runs)
     parser.add_argument("--secret", default=os.environ.get("HUB_SECRET_KEY"), required="HUB_SECRET_KEY" not in os.environ,
                         help="HUB_SECRET_KEY the data was seeded with (default: the environment's)")
+    if profile:
+        parser.add_argument("--profile", action="store_true", help="sample `hub serve` with py-spy (`make bench`)")
     return parser.parse_args()
 
 
 @contextlib.contextmanager
 def serving(args: argparse.Namespace) -> Iterator[httpx.Client]:
     """`hub serve` on a free port against the benchmark's database, and an HTTP client to it."""
+    with serving_process(args) as (http, _):
+        yield http
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The peak resident memory of a running process (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextlib.contextmanager
+def serving_process(args: argparse.Namespace) -> Iterator[tuple[httpx.Client, subprocess.Popen]]:
+    """`hub serve` on a free port against the benchmark's database: an HTTP client and the process."""
     port = free_port()
     env = {**os.environ, "HUB_MONGODB_URL": args.url, "HUB_DB": args.db, "HUB_PORT": str(port),
            "HUB_SECRET_KEY": args.secret}
@@ -92,7 +109,7 @@ def serving(args: argparse.Namespace) -> Iterator[httpx.Client]:
                 except httpx.HTTPError:
                     pass
                 time.sleep(0.1)
-            yield http
+            yield http, server
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -106,3 +123,40 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
         fn()
         samples.append(time.perf_counter() - start)
     return samples
+
+
+# Which layer a sampled frame belongs to, by the file it runs in (first match wins, innermost frame first).
+LAYERS = (
+    ("database driver (pymongo, bson)", ("pymongo/", "bson/")),
+    ("GraphQL execution (strawberry, graphql-core)", ("strawberry/", "graphql/")),
+    ("HTTP and JSON (uvicorn, starlette, httptools, json)", ("uvicorn/", "starlette/", "httptools", "json/",
+                                                            "h11/", "anyio/")),
+    ("hub code (resolvers, schema, services, models)", ("/hub/", "/resolvers/", "/schema/", "pydantic", "beanie/")),
+)
+
+
+@contextlib.contextmanager
+def profiled(pid: int, out: Path) -> Iterator[dict[str, float]]:
+    """Sample process pid with py-spy while the block runs; afterwards, the share of samples per layer."""
+    spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid), "--format", "raw",
+                            "--rate", "250", "--output", str(out), "--nonblocking"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shares: dict[str, float] = {}
+    time.sleep(1.0)  # py-spy attaches
+    try:
+        yield shares
+    finally:
+        spy.send_signal(2)
+        spy.wait(timeout=60)
+    counts: dict[str, int] = {}
+    total = 0
+    for line in out.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        frames = stack.split(";")
+        if any("select" in f and "selectors.py" in f for f in frames[-2:]):
+            continue  # the event loop waiting: idle
+        layer = next((name for frame in reversed(frames) for name, marks in LAYERS
+                      if any(m in frame for m in marks)), "other (asyncio, interpreter)")
+        counts[layer] = counts.get(layer, 0) + int(n)
+        total += int(n)
+    shares.update({name: n / total for name, n in sorted(counts.items(), key=lambda kv: -kv[1])} if total else {})

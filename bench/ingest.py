@@ -1,52 +1,72 @@
-"""Ingestion throughput: generated records in batches of 500 into a fresh local store.
+"""Ingestion throughput through `ingestRecords`, against `hub serve` as a process.
 
-    .venv/bin/python -m bench.ingest [--records 50000] [--batch-size 500] [--url URL]
+    .venv/bin/python -m bench.ingest [--records 50000] [--batch-size 500] [--url URL --db DB]
 
-Prints records per second (overall and for the last tenth, to show any slow-down as the
-collections grow) and the peak resident memory of this process.
+Without `--url`, starts a fresh local store (memory backend, `HUB_STORE_HEAP`, default 2g) and
+removes it afterwards. Loads the demo district's reference data, starts `hub serve` against it,
+and posts the demo generator's batches as `ingestRecords` mutations, each with a token of the
+batch's agency, one after another. Prints records per second overall and over the first and the
+last tenth (a slow-down as the collections grow shows there), and the peak RSS of the hub process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
+import os
+import tempfile
 import time
+from pathlib import Path
 
-from bench.common import bench_database
-from hub.ingest import service as ingest_service
-from hub.ingest.service import RecordStatus
-from hub.people.crypto import PersonalDataKeys
+from bench.common import bearer, free_port, peak_rss_mib, serving_process
+from hub.config import Settings
+from hub.store import local as local_store
+from hub.store import service as store_service
 from seeds import generator, loader
 
+INGEST = """mutation($input: IngestBatchInput!) { ingestRecords(input: $input) {
+  created updated unchanged rejected } }"""
 
-async def run(records: int, batch_size: int, url: str | None) -> None:
-    """Ingest `records` generated records and report the rate."""
-    keys = PersonalDataKeys("bench-secret")
-    async with bench_database(url, "bench_ingest") as (_, database):
+
+async def _prepare(url: str, db: str) -> None:
+    """A fresh database with the demo district's regions, agencies and mediators."""
+    settings = Settings(mongodb_url=url, db=db)
+    async with store_service.connected(settings=settings) as database:
+        await store_service.reset(database=database)
         await loader.load_reference_data()
-        done = rejected = 0
-        marks: list[tuple[int, float]] = []
+
+
+def run(args: argparse.Namespace) -> None:
+    """Post `args.records` generated records and report the rates."""
+    asyncio.run(_prepare(args.url, args.db))
+    tokens: dict[str, dict[str, str]] = {}
+    done = rejected = 0
+    marks: list[tuple[int, float]] = []
+    with serving_process(args) as (http, server):
         start = time.perf_counter()
-        scale = max(1, records // 6)  # about 6.7 records per generated case
-        for batch in generator.iter_batches(scale=scale * 2, batch_size=batch_size):
-            batch["records"] = batch["records"][: records - done]
-            outcome = await ingest_service.ingest(batch=batch, keys=keys)
-            done += len(outcome.results)
-            rejected += outcome.count(RecordStatus.REJECTED)
+        for batch in generator.iter_batches(scale=args.records, batch_size=args.batch_size):
+            batch["records"] = batch["records"][: args.records - done]
+            headers = tokens.setdefault(batch["agency"], bearer(args.secret, batch["agency"]))
+            body = http.post("/graphql", headers=headers, json={"query": INGEST, "variables": {"input": batch}}).json()
+            assert "errors" not in body, body["errors"]
+            result = body["data"]["ingestRecords"]
+            done += len(batch["records"])
+            rejected += result["rejected"]
             marks.append((done, time.perf_counter() - start))
-            if done >= records:
+            if done >= args.records:
                 break
         elapsed = time.perf_counter() - start
-        tail_from = next((m for m in marks if m[0] >= done * 0.9), marks[0])
-        tail_rate = (done - tail_from[0]) / max(elapsed - tail_from[1], 1e-9)
-        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"records={done} rejected={rejected} batches={len(marks)} batch_size={batch_size}")
-        print(f"elapsed {elapsed:.1f} s, {done / elapsed:.0f} records/s overall, "
-              f"{tail_rate:.0f} records/s over the last tenth")
-        print(f"cases={await database.cases.estimated_document_count()} "
-              f"people={await database.people.estimated_document_count()}")
-        print(f"peak RSS of the hub process {peak_mib:.0f} MiB")
+        peak = peak_rss_mib(server.pid)
+
+    def rate(lo: float, hi: float) -> float:
+        first = next(m for m in [(0, 0.0), *marks] if m[0] >= done * lo)
+        last = next(m for m in marks if m[0] >= done * hi)
+        return (last[0] - first[0]) / max(last[1] - first[1], 1e-9)
+
+    print(f"records={done} rejected={rejected} batches={len(marks)} batch_size={args.batch_size}")
+    print(f"elapsed {elapsed:.1f} s, {done / elapsed:.0f} records/s overall, {rate(0, 0.1):.0f} over the first "
+          f"tenth, {rate(0.9, 1.0):.0f} over the last tenth")
+    print(f"peak RSS of `hub serve`: {peak:.0f} MiB")
 
 
 def main() -> None:
@@ -54,9 +74,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--url", default=None, help="benchmark this server instead of a fresh local store")
+    parser.add_argument("--url", default=None, help="a server to benchmark instead of a fresh local store")
+    parser.add_argument("--db", default="bench_ingest")
     args = parser.parse_args()
-    asyncio.run(run(args.records, args.batch_size, args.url))
+    args.secret = "bench-secret-of-at-least-thirty-two-bytes"
+    if args.url:
+        run(args)
+        return
+    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
+        store = Settings(data_dir=Path(tmp), store_port=free_port(), store_backend="memory",
+                         store_heap=os.environ.get("HUB_STORE_HEAP", "2g"))
+        args.url = local_store.start(store).url
+        try:
+            run(args)
+        finally:
+            local_store.stop(store)
 
 
 if __name__ == "__main__":
