@@ -57,4 +57,5 @@ class Agency(Document):
         indexes = [
             IndexModel([("code", ASCENDING)], unique=True),
             IndexModel([("kind", ASCENDING), ("region_code", ASCENDING)]),
+            IndexModel([("region_code", ASCENDING)]),  # `agencies(region:)` without a kind
         ]

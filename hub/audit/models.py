@@ -35,6 +35,8 @@ class AuditEntry(Document):
         name = "audit"
         indexes = [
             IndexModel([("at", DESCENDING)]),
-            IndexModel([("agency_code", ASCENDING), ("at", DESCENDING)]),
-            IndexModel([("region_path", ASCENDING), ("at", DESCENDING)]),
+            # Newest first, keyset-paged on (at, _id): the tie-breaker is in the index, so a page is read
+            # in index order for a region (every audit read) or one agency in it.
+            IndexModel([("agency_code", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel([("region_path", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
         ]

@@ -122,10 +122,21 @@ class Case(Document):
             IndexModel(
                 [("region_code", ASCENDING), ("status", ASCENDING), ("category", ASCENDING), ("opened_at", ASCENDING)]
             ),
-            IndexModel([("region_path", ASCENDING), ("opened_at", DESCENDING)]),
+            # Case lists by region (the coordination centres'), one index per order, keyset tie-breaker
+            # included, so a page reads its rows in index order (`cases`, OPENED_AT_* / LAST_ACTIVITY_DESC /
+            # CASE_NO_ASC); the first also bounds summaries and early warnings (region path, opening time).
+            IndexModel([("region_path", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel([("region_path", ASCENDING), ("last_activity_at", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel([("region_path", ASCENDING), ("case_no", ASCENDING), ("_id", ASCENDING)]),
             IndexModel([("party_ids", ASCENDING)]),
-            IndexModel([("agencies", ASCENDING), ("last_activity_at", DESCENDING)]),
+            # Case lists filtered by agency, one per order as above (for an agency that is no centre the
+            # region path is not in the filter); with the next two they also bound an agency's own cases
+            # (hub.auth.policy.case_scope, an `$or` of agencies / lead agency / handed to).
+            IndexModel([("agencies", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel([("agencies", ASCENDING), ("last_activity_at", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel([("agencies", ASCENDING), ("case_no", ASCENDING), ("_id", ASCENDING)]),
             IndexModel([("handed_to", ASCENDING)]),
+            IndexModel([("lead_agency_code", ASCENDING)]),
             IndexModel([("last_activity_at", DESCENDING)]),
             IndexModel([("region_path", ASCENDING), ("status", ASCENDING), ("last_activity_at", ASCENDING)]),
         ]

@@ -37,4 +37,5 @@ class Mediator(Document):
             IndexModel([("code", ASCENDING)], unique=True),
             IndexModel([("agency_code", ASCENDING)]),
             IndexModel([("specialties", ASCENDING)]),
+            IndexModel([("expert", ASCENDING)]),  # `mediators(expert: true)`: the expert pool
         ]

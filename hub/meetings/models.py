@@ -61,5 +61,6 @@ class JointMeeting(Document):
         use_revision = True  # concurrent edits of one meeting: the second gets CONFLICT, nothing is lost
         indexes = [
             IndexModel([("region_code", ASCENDING), ("held_on", ASCENDING)]),
-            IndexModel([("region_path", ASCENDING), ("held_on", ASCENDING)]),
+            # A region's meetings, latest first, tie-breaker included (read backwards).
+            IndexModel([("region_path", ASCENDING), ("held_on", ASCENDING), ("_id", ASCENDING)]),
         ]
