@@ -1,5 +1,5 @@
 # Production image of the Mediation Data Hub.
-# The local store (FerretDB) is not part of this image: set HUB_MONGODB_URL.
+# The local store (mongo-java-server, for development) is not part of this image: set HUB_MONGODB_URL.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -1,4 +1,4 @@
-"""The ``hub`` command line: serve, manage the local store, seed, import, report."""
+"""The ``hub`` command line: serve, manage the local store, seed, import, export, report."""
 
 from __future__ import annotations
 
@@ -210,17 +210,21 @@ def report_brief(meeting: str | None, region: str | None, period: str | None, ou
 
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--agency", required=True, help="Code of the agency whose ledger this is (see `hub agencies`).")
+@click.option("--agency", default=None,
+              help="Code of the agency whose ledger this is (see `hub agencies`); leave it out for a "
+                   "`hub export-records` file, whose lines name their own.")
 @click.option("--source-system", default=None, help="Sending system's name; default AGENCY:FILE-NAME.")
 @click.option("--batch-size", type=click.IntRange(1, 1000), default=500, show_default=True)
 @reports_errors
-def import_(path: Path, agency: str, source_system: str | None, batch_size: int) -> None:
-    """Ingest a .jsonl, .csv or .xlsx ledger; rejected rows go to <name>.rejected.csv."""
-    from hub.ingest import files
+def import_(path: Path, agency: str | None, source_system: str | None, batch_size: int) -> None:
+    """Ingest a .jsonl, .csv or .xlsx ledger, or an export; rejected rows go to <name>.rejected.csv."""
+    from hub.ingest import export, files
     from hub.ingest.importer import import_file
     from hub.ingest.service import RecordStatus
     from hub.people.crypto import PersonalDataKeys
 
+    if agency is None and source_system is not None:
+        raise click.UsageError("--source-system goes with --agency (an export's lines name their own)")
     try:
         total = files.count_rows(path)
     except ValueError as exc:
@@ -228,11 +232,14 @@ def import_(path: Path, agency: str, source_system: str | None, batch_size: int)
     system = source_system or f"{agency}:{path.stem}"
 
     async def work(settings: Settings, database: Any) -> Any:
+        keys = PersonalDataKeys(settings.resolved_secret_key())
         with click.progressbar(length=total, label=f"导入 {path.name}", file=sys.stderr) as bar:
+            if agency is None:
+                return await export.import_export(path=path, keys=keys, batch_size=batch_size,
+                                                  match_window=settings.case_match_window, on_rows=bar.update)
             return await import_file(
                 path=path, agency=agency, source_system=system, batch_size=batch_size,
-                keys=PersonalDataKeys(settings.resolved_secret_key()),
-                match_window=settings.case_match_window, on_rows=bar.update,
+                keys=keys, match_window=settings.case_match_window, on_rows=bar.update,
             )
 
     try:
@@ -248,6 +255,78 @@ def import_(path: Path, agency: str, source_system: str | None, batch_size: int)
     )
     if summary.rejected_file:
         click.echo(f"rejected rows and reasons: {summary.rejected_file}")
+
+
+@main.command("export-records")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
+              help="The .jsonl file to write (replaced if it exists).")
+@reports_errors
+def export_records(out: Path) -> None:
+    """Write every record as JSON Lines in the ingestion wire format, for `hub import PATH`.
+
+    One record a line, naming its sourceSystem and agency, with its case and its parties'
+    identities; `hub import` of the file into another database gives the same records, cases,
+    case numbers and persons. THE FILE HOLDS PERSONAL DATA IN CLEAR (ID numbers, phones and
+    addresses, decrypted with HUB_SECRET_KEY): it is created readable by its owner only (mode
+    0600); keep it so, and delete it once imported. Reads with plain finds only and writes
+    nothing to the database, so it also reads the old FerretDB store (HUB_MONGODB_URL).
+    """
+    import asyncio
+
+    from hub.ingest import export
+    from hub.people.crypto import PersonalDataKeys
+    from hub.store import service as store_service
+
+    settings = get_settings()
+    if out.suffix.lower() != ".jsonl":
+        raise click.UsageError("--out must name a .jsonl file (what `hub import` reads)")
+    if not out.parent.is_dir():
+        raise BadUserInput(f"no directory {out.parent} to write {out.name} into")
+    if not settings.secret_key and not (settings.data_dir / "secret_key").exists():
+        # resolved_secret_key() would make up a new secret, which decrypts nothing stored.
+        raise BadUserInput("set HUB_SECRET_KEY (or HUB_DATA_DIR) to the secret the database was written with")
+    keys = PersonalDataKeys(settings.resolved_secret_key())
+
+    async def work() -> Any:
+        from pymongo.errors import PyMongoError
+
+        # No models bound and no indexes created: the database read may be an older store's.
+        client = store_service.open_client(url=store_service.resolve_url(settings=settings))
+        try:
+            database = client[settings.db]
+            try:
+                total = await database.records.estimated_document_count()
+            except PyMongoError:  # only the progress bar needs it
+                total = 0
+            reading = click.progressbar(length=total, label="读取记录", file=sys.stderr)
+            writing = click.progressbar(length=total, label="写出记录", file=sys.stderr)
+
+            read_done = []
+
+            def written(n: int) -> None:
+                if not read_done:  # the records are all read and sorted before the first is written
+                    reading.render_finish()
+                    read_done.append(True)
+                writing.update(n)
+
+            summary = await export.export_records(database=database, keys=keys, out=out,
+                                                  on_read=reading.update, on_written=written)
+            writing.render_finish()
+            return summary
+        finally:
+            await client.close()
+
+    summary = asyncio.run(work())
+    click.echo(f"wrote {out}: {summary.records} records of {summary.cases} cases (mode 0600: personal data "
+               "in clear; delete it once imported)")
+    if summary.numbering_gaps:
+        click.echo(f"case numbers of {', '.join(y[2:] for y in summary.numbering_gaps)} have gaps: a new "
+                   "database numbers that year's cases after the first gap anew", err=True)
+    if summary.reopened:
+        click.echo(f"{summary.reopened} case(s) lost their opening record: their earliest record opens them "
+                   "again", err=True)
+    if summary.without_case:
+        click.echo(f"{summary.without_case} record(s) name a case that is gone: left out", err=True)
 
 
 @main.command()
