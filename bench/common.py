@@ -1,4 +1,4 @@
-"""Shared set-up for benchmarks: a throw-away local store and a bound database."""
+"""Shared pieces of the benchmarks: tokens, `hub serve` as a process, timing, percentiles, profiling."""
 
 from __future__ import annotations
 
@@ -9,19 +9,14 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.auth import tokens
-from hub.config import Settings
-from hub.store import local as local_store
-from hub.store import service as store_service
 
 
 def bearer(secret: str, agency: str) -> dict[str, str]:
@@ -35,21 +30,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def bench_database(url: str | None, name: str) -> AsyncIterator[tuple[Settings, AsyncDatabase]]:
-    """The database to benchmark: at `url`, or in a fresh local store that is removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
-        store = Settings(data_dir=Path(tmp), store_port=free_port())
-        if url is None:
-            url = local_store.start(store).url
-        settings = Settings(mongodb_url=url, db=name, data_dir=Path(tmp), secret_key="bench-secret")
-        try:
-            async with store_service.connected(settings=settings) as database:
-                yield settings, database
-        finally:
-            local_store.stop(store)
 
 
 def percentile(samples: Sequence[float], q: float) -> float:

@@ -61,7 +61,9 @@ async def find_open_with_parties(*, person_ids: Sequence[str], since: datetime) 
     fields = {f: 1 for f in ("case_no", "category", "township_code", "opened_at", "party_ids", "status")}
     docs = await find_by_ids(Case.get_pymongo_collection(), case_ids, fields)
     open_values = {s.value for s in OPEN_STATUSES}
-    return [d for d in docs if d["status"] in open_values and d["opened_at"] >= since]
+    # Oldest first, so a record matches the same case whatever order the store returned them in.
+    return sorted((d for d in docs if d["status"] in open_values and d["opened_at"] >= since),
+                  key=lambda d: (d["opened_at"], d["_id"]))
 
 
 async def allocate_numbers(*, year: int, count: int) -> list[str]:

@@ -19,8 +19,8 @@ class Person(Document):
     person, so one first seen by name and phone is found again once an ID number arrives.
     """
 
-    # The key the person was first created under: stable, so upserts address `_id` (the one
-    # filter the local store answers from an index) and replays never create a twin.
+    # The key the person was first created under: stable, so upserts address `_id` (answered
+    # from an index by every server, the local store included) and replays never create a twin.
     id: str | None = None  # type: ignore[assignment]
     kind: PartyKind = PartyKind.NATURAL
     name: str

@@ -20,7 +20,8 @@ from pymongo.errors import PyMongoError
 
 from hub.config import PROJECT_ROOT, Settings
 
-BINARY_NAME = "localstore"  # in the launcher jar's name, so a recycled pid is told apart
+# Put on the launcher's command line (a JVM property), so a recycled pid, or another JVM, is told apart.
+MARKER = "-Dhub.localstore=1"
 
 
 class LocalStoreError(RuntimeError):
@@ -71,7 +72,10 @@ def find_jar(settings: Settings) -> Path:
 def find_java(settings: Settings) -> str:
     """The java executable: HUB_STORE_JAVA, else JAVA_HOME's, else PATH's."""
     if settings.store_java:
-        return settings.store_java
+        found = shutil.which(settings.store_java)
+        if not found:
+            raise LocalStoreError(f"HUB_STORE_JAVA={settings.store_java} is not an executable java")
+        return found
     home = os.environ.get("JAVA_HOME")
     if home and (Path(home) / "bin" / "java").is_file():
         return str(Path(home) / "bin" / "java")
@@ -83,7 +87,7 @@ def find_java(settings: Settings) -> str:
 
 def command(settings: Settings) -> list[str]:
     """The command line that starts the local store these settings describe."""
-    args = [find_java(settings), f"-Xmx{settings.store_heap}", "-XX:+UseParallelGC",
+    args = [find_java(settings), MARKER, f"-Xmx{settings.store_heap}",
             "-jar", str(find_jar(settings).resolve()),
             "--host", settings.store_host, "--port", str(settings.store_port),
             "--backend", settings.store_backend]
@@ -125,7 +129,7 @@ def _is_our_process(pid: int) -> bool:
     cmdline = Path(f"/proc/{pid}/cmdline")
     if cmdline.exists():
         # A recycled pid belongs to some other program: treat the pid file as stale.
-        return BINARY_NAME.encode() in cmdline.read_bytes()
+        return MARKER.encode() in cmdline.read_bytes().split(b"\0")
     return True
 
 
@@ -153,10 +157,18 @@ def tail_log(settings: Settings, lines: int = 20) -> str:
 def start(settings: Settings) -> StoreStatus:
     """Start the local store unless it already runs; wait until it answers ping."""
     current = status(settings)
-    if current.running and ping(current.url, timeout=2.0):
-        return current
     if current.running:
-        stop(settings)
+        # Ours and alive: it may be reopening a large H2 file or collecting garbage. Wait for it;
+        # stopping it here would throw away a memory store's data.
+        deadline = time.monotonic() + settings.store_start_timeout
+        while time.monotonic() < deadline:
+            if ping(current.url, timeout=2.0):
+                return current
+            time.sleep(0.2)
+        raise LocalStoreError(
+            f"the local store (pid {current.pid}) runs but did not answer within "
+            f"{settings.store_start_timeout:.0f}s; see {current.log_file}, or `hub store stop` it"
+        )
     _pid_file(settings).unlink(missing_ok=True)
     if ping(settings.local_store_url, timeout=0.5):
         raise LocalStoreError(
@@ -166,15 +178,19 @@ def start(settings: Settings) -> StoreStatus:
 
     argv = command(settings)
     settings.store_dir.mkdir(parents=True, exist_ok=True)
+    settings.store_dir.chmod(0o700)  # the data file holds personal data (encrypted) and case records
     log = _log_file(settings)
     with log.open("ab") as log_fh:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=log_fh,
-            stderr=log_fh,
-            start_new_session=True,
-        )
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log_fh,
+                stderr=log_fh,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise LocalStoreError(f"could not run {argv[0]}: {exc}") from exc
     _pid_file(settings).write_text(f"{proc.pid}\n")
 
     deadline = time.monotonic() + settings.store_start_timeout
@@ -195,8 +211,8 @@ def start(settings: Settings) -> StoreStatus:
     )
 
 
-def stop(settings: Settings, *, timeout: float = 10.0) -> bool:
-    """Stop the local store; False when it was not running."""
+def stop(settings: Settings, *, timeout: float = 30.0) -> bool:
+    """Stop the local store (SIGTERM: the H2 file is committed and closed); False when it was not running."""
     pid = _read_pid(settings)
     if pid is None:
         _pid_file(settings).unlink(missing_ok=True)
