@@ -16,6 +16,7 @@ import asyncio
 import os
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from bench.common import bearer, free_port, peak_rss_mib, serving_process
@@ -25,7 +26,7 @@ from hub.store import service as store_service
 from seeds import generator, loader
 
 INGEST = """mutation($input: IngestBatchInput!) { ingestRecords(input: $input) {
-  created updated unchanged rejected } }"""
+  created updated unchanged rejected results { errors { code } } } }"""
 
 
 async def _prepare(url: str, db: str) -> None:
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> None:
     asyncio.run(_prepare(args.url, args.db))
     tokens: dict[str, dict[str, str]] = {}
     done = rejected = 0
+    reasons: Counter[str] = Counter()
     marks: list[tuple[int, float]] = []
     with serving_process(args) as (http, server):
         start = time.perf_counter()
@@ -52,6 +54,7 @@ def run(args: argparse.Namespace) -> None:
             result = body["data"]["ingestRecords"]
             done += len(batch["records"])
             rejected += result["rejected"]
+            reasons.update(e["code"] for r in result["results"] for e in r["errors"])
             marks.append((done, time.perf_counter() - start))
             if done >= args.records:
                 break
@@ -64,6 +67,9 @@ def run(args: argparse.Namespace) -> None:
         return (last[0] - first[0]) / max(last[1] - first[1], 1e-9)
 
     print(f"records={done} rejected={rejected} batches={len(marks)} batch_size={args.batch_size}")
+    if reasons:
+        print("rejections by code:", ", ".join(f"{code} {n}" for code, n in reasons.most_common()))
+    print(f"landed {done - rejected} records, {(done - rejected) / elapsed:.0f} landed records/s")
     print(f"elapsed {elapsed:.1f} s, {done / elapsed:.0f} records/s overall, {rate(0, 0.1):.0f} over the first "
           f"tenth, {rate(0.9, 1.0):.0f} over the last tenth")
     print(f"peak RSS of `hub serve`: {peak:.0f} MiB")
