@@ -154,14 +154,20 @@ def export_to(path: Path, env: dict[str, str]) -> list[dict[str, Any]]:
     return lines
 
 
+async def exported(
+    database: AsyncDatabase, settings: Settings, keys: PersonalDataKeys, folder: Path
+) -> tuple[dict[str, Any], Path, list[dict[str, Any]]]:
+    """The database's state, and its export by `hub export-records` (the file and its parsed lines)."""
+    before = await snapshot(database, keys)
+    path = folder / "hub-export.jsonl"
+    return before, path, export_to(path, env_for(settings, database))
+
+
 async def test_export_and_import_give_a_fresh_database_the_same_data(
     district_in_use: AsyncDatabase, fresh: AsyncDatabase, settings: Settings, keys: PersonalDataKeys,
     tmp_path: Path,
 ) -> None:
-    before = await snapshot(district_in_use, keys)
-    path = tmp_path / "hub-export.jsonl"
-
-    lines = export_to(path, env_for(settings, district_in_use))
+    before, path, lines = await exported(district_in_use, settings, keys, tmp_path)
 
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(f"{line['sourceSystem']}|{line['sourceId']}" for line in lines) == sorted(before["records"])
@@ -187,9 +193,7 @@ async def test_upgrade_reseeds_the_demo_then_imports_the_deployments_own_records
     tmp_path: Path,
 ) -> None:
     """The path docs/ingest.md gives: the demo comes back from `hub seed`, the rest from the file."""
-    before = await snapshot(district_in_use, keys)
-    path = tmp_path / "hub-export.jsonl"
-    lines = export_to(path, env_for(settings, district_in_use))
+    before, path, lines = await exported(district_in_use, settings, keys, tmp_path)
 
     seeded = run_hub("seed", "--scale", str(SCALE), env=env_for(settings, fresh), timeout=120)
     assert seeded.returncode == 0, seeded.stderr
