@@ -39,8 +39,7 @@ from hub.cases.derive import as_date
 from hub.cases.service import case_id_for
 from hub.errors import BadUserInput
 from hub.ingest import files
-from hub.ingest import service as ingest_service
-from hub.ingest.importer import ImportSummary, reason
+from hub.ingest.importer import ImportSummary, ingest_rows
 from hub.ingest.service import DEFAULT_MATCH_WINDOW, RecordStatus
 from hub.people.crypto import PersonalDataKeys
 from hub.records.enums import RecordKind
@@ -253,13 +252,6 @@ def _ordered(line: dict[str, Any]) -> dict[str, Any]:
     return {**{k: line[k] for k in head if k in line}, **{k: v for k, v in line.items() if k not in head}}
 
 
-def _open_private(path: Path) -> IO[str]:
-    """The file, new or emptied, that only its owner may read or write (mode 0600, whatever the umask)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)
-    return os.fdopen(descriptor, "w", encoding="utf-8")
-
-
 async def export_records(
     *, database: Any, keys: PersonalDataKeys, out: Path,
     on_read: Progress | None = None, on_written: Progress | None = None,
@@ -272,7 +264,7 @@ async def export_records(
     np_names: dict[str, set[str]] = defaultdict(set)
     try:
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=".hub-export-") as directory, \
-                _open_private(partial) as handle:
+                files.open_private(partial, encoding="utf-8") as handle:
             writer = _Writer(out=handle, keys=keys, np_names=np_names)
             records = await _sorted_records(database, directory, np_names, on_read)
             groups: list[list[dict[str, Any]]] = []
@@ -318,16 +310,13 @@ async def import_export(
 
     async def flush() -> None:
         if pending and header is not None:
-            batch = {"sourceSystem": header[0], "agency": header[1], "records": [r for _, r in pending]}
             try:
-                outcome = await ingest_service.ingest(batch=batch, keys=keys, match_window=match_window)
-                statuses = [(result.status, reason(result)) for result in outcome.results]
-            except BadUserInput as exc:
-                statuses = [(RecordStatus.REJECTED, str(exc))] * len(pending)
-            for (row, _), (status, why) in zip(pending, statuses):
-                summary.counts[status] += 1
-                if status is RecordStatus.REJECTED:
-                    rejected.append((row, why))
+                await ingest_rows(rows=[row for row, _ in pending], records=[r for _, r in pending],
+                                  source_system=header[0], agency=header[1], keys=keys, match_window=match_window,
+                                  summary=summary, rejected=rejected)
+            except BadUserInput as exc:  # the batch as a whole: an unknown agency
+                summary.counts[RecordStatus.REJECTED] += len(pending)
+                rejected.extend((row, str(exc)) for row, _ in pending)
             if on_rows:
                 on_rows(len(pending))
         pending.clear()
@@ -349,8 +338,5 @@ async def import_export(
         pending.append((row, record))
     await flush()
     if rejected:
-        # The rejected lines hold identities in clear, like the export: the file is made owner-only
-        # before write_rejected fills it (it truncates an existing file and keeps its mode).
-        _open_private(path.with_name(f"{path.stem}.rejected.csv")).close()
         summary.rejected_file = files.write_rejected(path, rejected)
     return summary

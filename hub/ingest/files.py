@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -109,14 +110,24 @@ def count_rows(path: Path) -> int:
     return lines if path.suffix.lower() == ".jsonl" else max(lines - 1, 0)
 
 
+def open_private(path: Path, **text: Any) -> IO[str]:
+    """The file, new or emptied, that only its owner may read or write (mode 0600, whatever the umask)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return os.fdopen(descriptor, "w", **text)
+
+
 def write_rejected(path: Path, rows: Iterable[tuple[FileRow, str]]) -> Path:
-    """Write `<stem>.rejected.csv` beside the input: original columns, 行号 and 拒收原因; return its path."""
+    """Write `<stem>.rejected.csv` beside the input: original columns, 行号 and 拒收原因; return its path.
+
+    Owner-only (0600): rejected rows carry the parties' identifiers as the sender wrote them.
+    """
     out = path.with_name(f"{path.stem}.rejected.csv")
     iterator = iter(rows)
     first = next(iterator, None)
     own = (NUMBER_COLUMN, REASON_COLUMN)  # replaced, not repeated, when a rejected file is re-imported
     columns = [column for column in (first[0].raw if first else {}) if column not in own]
-    with out.open("w", encoding="utf-8-sig", newline="") as handle:
+    with open_private(out, encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([*columns, *own])
         for row, reason in chain([first] if first else [], iterator):

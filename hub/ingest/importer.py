@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from hub.ingest import files
 from hub.ingest import service as ingest_service
@@ -26,6 +27,28 @@ class ImportSummary:
 def reason(outcome: RecordOutcome) -> str:
     """One line saying why a record was rejected."""
     return "; ".join(f"{e.path or '记录'}: {e.message} ({e.code})" for e in outcome.errors)
+
+
+async def ingest_rows(
+    *,
+    rows: Sequence[files.FileRow],
+    records: Sequence[dict[str, Any]],
+    source_system: str,
+    agency: str,
+    keys: PersonalDataKeys,
+    match_window: timedelta,
+    summary: ImportSummary,
+    rejected: list[tuple[files.FileRow, str]],
+) -> None:
+    """Ingest the records of these rows as one batch; count each outcome and keep each rejection."""
+    outcome = await ingest_service.ingest(
+        batch={"sourceSystem": source_system, "agency": agency, "records": list(records)},
+        keys=keys, match_window=match_window,
+    )
+    for row, result in zip(rows, outcome.results, strict=True):
+        summary.counts[result.status] += 1
+        if result.status is RecordStatus.REJECTED:
+            rejected.append((row, reason(result)))
 
 
 async def import_file(
@@ -51,14 +74,9 @@ async def import_file(
                 rejected.append((row, "; ".join(row.errors)))
                 summary.counts[RecordStatus.REJECTED] += 1
         if mappable:
-            outcome = await ingest_service.ingest(
-                batch={"sourceSystem": source_system, "agency": agency, "records": [r.record for r in mappable]},
-                keys=keys, match_window=match_window,
-            )
-            for row, result in zip(mappable, outcome.results):
-                summary.counts[result.status] += 1
-                if result.status is RecordStatus.REJECTED:
-                    rejected.append((row, reason(result)))
+            await ingest_rows(rows=mappable, records=[r.record for r in mappable], source_system=source_system,
+                              agency=agency, keys=keys, match_window=match_window, summary=summary,
+                              rejected=rejected)
         if on_rows:
             on_rows(len(pending))
         summary.rows += len(pending)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import stat
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -320,6 +321,7 @@ def test_write_rejected_is_excel_readable_and_reimportable(ledger_xlsx: Path) ->
     out = write_rejected(ledger_xlsx, bad)
     # Then it lies beside the input, starts with a BOM and holds the original columns, 行号 and 拒收原因
     assert out == ledger_xlsx.with_name("台账.rejected.csv")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # the rows carry the parties' identifiers
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     with out.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
