@@ -291,9 +291,7 @@ def export_records(out: Path) -> None:
         from pymongo.errors import PyMongoError
 
         # No models bound and no indexes created: the database read may be an older store's.
-        client = store_service.open_client(url=store_service.resolve_url(settings=settings))
-        try:
-            database = client[settings.db]
+        async with store_service.connected(settings=settings, bind_models=False) as database:
             try:
                 total = await database.records.estimated_document_count()
             except PyMongoError:  # only the progress bar needs it
@@ -313,8 +311,6 @@ def export_records(out: Path) -> None:
                                                   on_read=reading.update, on_written=written)
             writing.render_finish()
             return summary
-        finally:
-            await client.close()
 
     summary = asyncio.run(work())
     click.echo(f"wrote {out}: {summary.records} records of {summary.cases} cases (mode 0600: personal data "

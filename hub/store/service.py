@@ -166,13 +166,18 @@ def redact_url(url: str) -> str:
 
 
 @asynccontextmanager
-async def connected(*, settings: Settings) -> AsyncIterator[AsyncDatabase]:
-    """The hub's database with every model bound, for command-line tools; closed on exit."""
+async def connected(*, settings: Settings, bind_models: bool = True) -> AsyncIterator[AsyncDatabase]:
+    """The hub's database, for command-line tools; closed on exit.
+
+    With every model bound and its indexes created, unless `bind_models` is false: then nothing is
+    written to the database (reading an older store's, say).
+    """
     url = resolve_url(settings=settings)
     client = open_client(url=url)
     try:
         database = client[settings.db]
-        await init_models(database=database)
+        if bind_models:
+            await init_models(database=database)
         yield database
     finally:
         await client.close()
