@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import tempfile
 import time
 from collections import Counter
@@ -32,8 +31,8 @@ INGEST = """mutation($input: IngestBatchInput!) { ingestRecords(input: $input) {
 async def _prepare(url: str, db: str) -> None:
     """A fresh database with the demo district's regions, agencies and mediators."""
     settings = Settings(mongodb_url=url, db=db)
-    async with store_service.connected(settings=settings) as database:
-        await store_service.reset(database=database)
+    async with store_service.connected(settings=settings, bind_models=False) as database:
+        await store_service.reset(database=database)  # drops it and binds the models
         await loader.load_reference_data()
 
 
@@ -88,8 +87,7 @@ def main() -> None:
         run(args)
         return
     with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
-        store = Settings(data_dir=Path(tmp), store_port=free_port(), store_backend="memory",
-                         store_heap=os.environ.get("HUB_STORE_HEAP", "2g"))
+        store = Settings(data_dir=Path(tmp), store_port=free_port(), store_backend="memory")  # HUB_STORE_HEAP applies
         args.url = local_store.start(store).url
         try:
             run(args)
