@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from bson import ObjectId
@@ -36,8 +37,12 @@ class AuditQuery:
         extensions=[Audited()],
     )
     async def audit_log(
-        self, info: Info[Context, None], filter: AuditFilterInput | None = None, first: int | None = 20,
-        after: str | None = None,
+        self, info: Info[Context, None],
+        filter: Annotated[AuditFilterInput | None, strawberry.argument(
+            description="Which entries; every entry the caller may read when omitted.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Entries per page, 1-100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(
+            description="The `endCursor` of the previous page; the first page when omitted.")] = None,
     ) -> Connection[AuditEntryType]:
         size = check_first(first)
         search = (filter or AuditFilterInput()).to_search(policy.audit_scope(info.context.principal))

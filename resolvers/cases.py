@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -44,7 +45,10 @@ class CaseQuery:
                             [str(kwargs.get("case_no") or kwargs.get("id"))])],
     )
     async def case_(
-        self, info: Info[Context, None], id: strawberry.ID | None = None, case_no: str | None = None
+        self, info: Info[Context, None],
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="The case's global ID; or give `caseNo`.")] = None,
+        case_no: Annotated[str | None, strawberry.argument(
+            description="The case number (案件编号), e.g. JF2026000123; or give `id`.")] = None,
     ) -> CaseType | None:
         if (id is None) == (case_no is None):
             raise BadUserInput("give exactly one of `id` and `caseNo`")
@@ -67,8 +71,14 @@ class CaseQuery:
                             if result else [])],
     )
     async def cases(
-        self, info: Info[Context, None], filter: CaseFilterInput | None = None, first: int | None = 20,
-        after: str | None = None, order_by: CaseOrder = CaseOrder.OPENED_AT_DESC,
+        self, info: Info[Context, None],
+        filter: Annotated[CaseFilterInput | None, strawberry.argument(
+            description="Which cases; every case the caller may see when omitted.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Cases per page, 1-100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(
+            description="The `endCursor` of the previous page; the first page when omitted.")] = None,
+        order_by: Annotated[CaseOrder, strawberry.argument(  # type: ignore[valid-type]
+            description="The order of the list; latest opened first when omitted.")] = CaseOrder.OPENED_AT_DESC,
     ) -> Connection[CaseType]:
         size = check_first(first)
         sort = case_search.CaseSort(order_by.value)

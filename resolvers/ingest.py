@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -27,7 +28,11 @@ class IngestMutation:
         permission_classes=[CanIngestAs],
         extensions=[Audited(targets=lambda kwargs, result: result.case_numbers() if result else [])],
     )
-    async def ingest_records(self, info: Info[Context, None], input: IngestBatchInput) -> IngestResultType:
+    async def ingest_records(
+        self, info: Info[Context, None],
+        input: Annotated[IngestBatchInput, strawberry.argument(
+            description="The batch: the sending system, the agency, and at most 1,000 records.")],
+    ) -> IngestResultType:
         outcome = await ingest_service.ingest(
             batch=input.to_wire(),
             keys=info.context.keys,

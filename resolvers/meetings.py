@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -40,15 +40,18 @@ class MeetingQuery:
     @strawberry.field(description="One joint meeting; unknown: null with NOT_FOUND. For its participants and "
                                   "its region's coordination centres.", permission_classes=[CanViewMeeting],
                       extensions=[Audited(targets=lambda kwargs, result: [str(kwargs["id"])])])
-    async def joint_meeting(self, info: Info[Context, None], id: strawberry.ID) -> JointMeetingType | None:
+    async def joint_meeting(self, info: Info[Context, None], id: Annotated[strawberry.ID, strawberry.argument(description="The joint meeting's global ID.")]) -> JointMeetingType | None:
         meeting = await meeting_service.get_or_raise(meeting_id=object_id(id, "JointMeeting"))  # type: ignore[arg-type]
         return JointMeetingType.from_model(meeting)
 
     @strawberry.field(description="A region's joint meetings (its own and those below it), latest first. "
                                   "For its coordination centres.", permission_classes=[CanListMeetings])
     async def joint_meetings(
-        self, info: Info[Context, None], region: strawberry.ID, held_from: date | None = None,
-        held_to: date | None = None,
+        self, info: Info[Context, None],
+        region: Annotated[strawberry.ID, strawberry.argument(
+            description="Region code; its own meetings and those of the regions below it.")],
+        held_from: Annotated[date | None, strawberry.argument(description="Held on or after this day.")] = None,
+        held_to: Annotated[date | None, strawberry.argument(description="Held on or before this day.")] = None,
     ) -> list[JointMeetingType]:
         found = await meeting_service.list_for_region(region_code=str(region), held_from=held_from, held_to=held_to)
         return [JointMeetingType.from_model(m) for m in found]
@@ -60,7 +63,7 @@ class MeetingQuery:
         permission_classes=[CanViewMeeting],
         extensions=[Audited(targets=lambda kwargs, result: [str(kwargs["meeting_id"])])],
     )
-    async def joint_meeting_brief(self, info: Info[Context, None], meeting_id: strawberry.ID) -> JointMeetingBriefType:
+    async def joint_meeting_brief(self, info: Info[Context, None], meeting_id: Annotated[strawberry.ID, strawberry.argument(description="The joint meeting's global ID.")]) -> JointMeetingBriefType:
         brief = await brief_service.meeting_brief(
             meeting_id=object_id(meeting_id, "JointMeeting"),  # type: ignore[arg-type]
             thresholds=info.context.settings.warnings,
@@ -73,7 +76,11 @@ class MeetingQuery:
 class MeetingMutation:
     @strawberry.mutation(description="召开联席会议 — schedule a joint meeting.", permission_classes=[CanManageMeetings],
                          extensions=[Audited(targets=_meeting_target)])
-    async def schedule_joint_meeting(self, info: Info[Context, None], input: ScheduleMeetingInput) -> JointMeetingType:
+    async def schedule_joint_meeting(
+        self, info: Info[Context, None],
+        input: Annotated[ScheduleMeetingInput, strawberry.argument(
+            description="The meeting: level, region, day, convener, participants and title.")],
+    ) -> JointMeetingType:
         meeting = await meeting_service.schedule(
             level=input.level, region_code=input.region, held_on=input.held_on, convener=input.convener,
             participants=input.participants, title=input.title,
@@ -83,7 +90,8 @@ class MeetingMutation:
     @strawberry.mutation(description="Put cases on a meeting's agenda (议题); a case already on it stays once.", permission_classes=[CanManageMeetings],
                          extensions=[Audited(targets=_meeting_target)])
     async def add_to_agenda(
-        self, info: Info[Context, None], meeting_id: strawberry.ID, case_ids: list[strawberry.ID]
+        self, info: Info[Context, None], meeting_id: Annotated[strawberry.ID, strawberry.argument(description="The joint meeting's global ID.")],
+        case_ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global IDs of the cases to add.")],
     ) -> JointMeetingType:
         meeting = await meeting_service.add_to_agenda(
             meeting_id=object_id(meeting_id, "JointMeeting"),  # type: ignore[arg-type]
@@ -93,7 +101,11 @@ class MeetingMutation:
 
     @strawberry.mutation(description="Record a decision of the meeting: text, owner agency, due date.", permission_classes=[CanManageMeetings],
                          extensions=[Audited(targets=_meeting_target)])
-    async def record_decision(self, info: Info[Context, None], input: RecordDecisionInput) -> DecisionPayload:
+    async def record_decision(
+        self, info: Info[Context, None],
+        input: Annotated[RecordDecisionInput, strawberry.argument(
+            description="The meeting, what was decided, the owner agency, the due date and the case, if any.")],
+    ) -> DecisionPayload:
         meeting, decision = await meeting_service.record_decision(
             meeting_id=object_id(input.meeting_id, "JointMeeting"),  # type: ignore[arg-type]
             text=input.text, owner=input.owner_agency, due_date=input.due_date,
@@ -104,7 +116,10 @@ class MeetingMutation:
     @strawberry.mutation(description="Mark a decision done (落实); marking it again changes nothing.", permission_classes=[CanManageMeetings],
                          extensions=[Audited(targets=_meeting_target)])
     async def complete_decision(
-        self, info: Info[Context, None], meeting_id: strawberry.ID, key: str, note: str | None = None
+        self, info: Info[Context, None], meeting_id: Annotated[strawberry.ID, strawberry.argument(description="The joint meeting's global ID.")],
+        key: Annotated[str, strawberry.argument(description="The decision's key within the meeting (D1, D2, …).")],
+        note: Annotated[str | None, strawberry.argument(
+            description="What was done (落实情况), kept with the decision.")] = None,
     ) -> DecisionPayload:
         meeting, decision = await meeting_service.complete_decision(
             meeting_id=object_id(meeting_id, "JointMeeting"), key=key, note=note,  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -32,8 +33,15 @@ class PersonQuery:
         extensions=[Audited(targets=lambda kwargs, result: result.target_ids if result else [])],
     )
     async def person_lookup(
-        self, info: Info[Context, None], purpose: str, id_number: str | None = None,
-        credit_code: str | None = None, name: str | None = None, phone: str | None = None,
+        self, info: Info[Context, None],
+        purpose: Annotated[str, strawberry.argument(
+            description="Why the look-up is made (查询事由), in a few words; kept in the audit trail.")],
+        id_number: Annotated[str | None, strawberry.argument(
+            description="居民身份证号码: 18 characters with the GB 11643 check digit.")] = None,
+        credit_code: Annotated[str | None, strawberry.argument(
+            description="统一社会信用代码: 18 characters with the GB 32100 check character.")] = None,
+        name: Annotated[str | None, strawberry.argument(description="The person's name; together with `phone`.")] = None,
+        phone: Annotated[str | None, strawberry.argument(description="The person's phone number; together with `name`.")] = None,
     ) -> PersonLookupType:
         if not policy.purpose_is_stated(purpose):
             raise BadUserInput("state the purpose of the look-up (at least a few words)", field="purpose")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -28,18 +30,31 @@ from schema.relay import Node, from_global_id, object_id
 class ReferenceQuery:
     @strawberry.field(description="Agencies, optionally of one kind or region (exact region code).")
     async def agencies(
-        self, kind: AgencyKind | None = None, region: str | None = None  # type: ignore[valid-type]
+        self,
+        kind: Annotated[AgencyKind | None, strawberry.argument(  # type: ignore[valid-type]
+            description="Only agencies of this kind.")] = None,
+        region: Annotated[str | None, strawberry.argument(
+            description="Only agencies of exactly this region code (not those below it).")] = None,
     ) -> list[AgencyType]:
         return [AgencyType.from_model(a) for a in await agency_service.list_all(kind=kind, region_code=region)]
 
     @strawberry.field(description="Regions directly below `parent` (the district when omitted).")
-    async def regions(self, parent: str | None = None) -> list[RegionType]:
+    async def regions(
+        self,
+        parent: Annotated[str | None, strawberry.argument(
+            description="Region code whose direct children to list; the district when omitted.")] = None,
+    ) -> list[RegionType]:
         return [RegionType.from_model(r) for r in await region_service.list_children(parent_code=parent)]
 
     @strawberry.field(description="Mediators by specialty, expert pool (调解专家库) and region (including below).")
     async def mediators(
-        self, specialty: Category | None = None, expert: bool | None = None,  # type: ignore[valid-type]
-        region: str | None = None,
+        self,
+        specialty: Annotated[Category | None, strawberry.argument(  # type: ignore[valid-type]
+            description="Only mediators with this specialty (纠纷类型).")] = None,
+        expert: Annotated[bool | None, strawberry.argument(
+            description="Only those in (true) or not in (false) the expert pool (调解专家库).")] = None,
+        region: Annotated[str | None, strawberry.argument(
+            description="Region code; only mediators of agencies in it or below it.")] = None,
     ) -> list[MediatorType]:
         codes = None
         if region:
@@ -51,7 +66,10 @@ class ReferenceQuery:
     @strawberry.field(description="Any object by its global ID (Relay), if the caller may see it.",
                       permission_classes=[CanViewNode],
                       extensions=[Audited(targets=lambda kwargs, result: [str(kwargs["id"])])])
-    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+    async def node(
+        self, info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global ID, as the `id` of any Node.")],
+    ) -> Node | None:
         type_name, raw = from_global_id(id)
         loaders = info.context.loaders
         if type_name == "Agency":

@@ -12,17 +12,32 @@ from hub.analytics import labels
 from hub.analytics import summary as domain
 from hub.analytics import warnings as warning_domain
 from schema.cases import CaseType, DateRangeInput
-from schema.enums import CaseStatus, CaseTag, Category, Channel, ReferralTarget, RiskLevel
+from schema.enums import CaseStatus, CaseTag, Category, Channel, ReferralTarget, RiskLevel, described_enum
 from schema.reference import AgencyType
 
-SummaryDimension = strawberry.enum(
-    domain.Dimension,
+SummaryDimension = described_enum(
+    domain.Dimension, labels.SUMMARY_DIMENSION,
     name="SummaryDimension",
     description="What a summary is grouped by: 单位、单位类型、渠道、纠纷类型、乡镇(街道)、月份. A case counts once "
                 "for each agency (kind, channel) it involves.",
+    glosses={"AGENCY": "each agency that wrote a record", "AGENCY_KIND": "each kind of those agencies",
+             "CHANNEL": "each channel that contributed", "CATEGORY": "the dispute category",
+             "TOWNSHIP": "the township (street) the case lies in", "MONTH": "the month it was opened (YYYY-MM)"},
 )
-WarningRule = strawberry.enum(warning_domain.Rule, name="WarningRule", description="预警规则.")
-Severity = strawberry.enum(warning_domain.Severity, name="WarningSeverity", description="红 CRITICAL、橙 HIGH、黄 MEDIUM.")
+WarningRule = described_enum(warning_domain.Rule, warning_domain.RULE_LABELS, name="WarningRule", description="预警规则.",
+                             glosses={
+    "REPEAT_PETITIONS": "one petitioner petitioned repeatedly within the window",
+    "ESCALATED_PETITION": "a recent level-skipping petition on an unresolved case",
+    "MASS_DISPUTE": "an open case with many parties",
+    "HIGH_RISK_WITHOUT_PLAN": "high or major risk and no stability-control plan",
+    "PLAN_REVIEW_OVERDUE": "the stability-control plan is past its review date",
+    "STALLED": "an open case with no new record for too long",
+    "HANDOVER_CHURN": "handed over between agencies repeatedly, never accepted",
+    "BACKLOG_UNASSIGNED": "a backlog case with no responsible person",
+})
+Severity = described_enum(warning_domain.Severity, labels.SEVERITY, name="WarningSeverity",
+                          description="红 CRITICAL、橙 HIGH、黄 MEDIUM.",
+                          glosses={"CRITICAL": "critical: act at once", "HIGH": "high", "MEDIUM": "medium"})
 
 
 @strawberry.input(name="SummaryFilter", description="Which cases a summary counts; all given conditions hold.")

@@ -11,9 +11,11 @@ import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 
+from hub.analytics import labels
 from hub.audit import models as m
 from hub.audit.service import AuditSearch
 from hub.errors import Forbidden, HubError
+from schema.enums import described_enum
 from schema.relay import Node, to_global_id
 from schema.reference import AgencyType
 
@@ -47,7 +49,10 @@ class Audited(FieldExtension):
         return result
 
 
-AuditOutcome = strawberry.enum(m.Outcome, name="AuditOutcome", description="OK, DENIED (by the policy) or FAILED.")
+AuditOutcome = described_enum(m.Outcome, labels.AUDIT_OUTCOME, name="AuditOutcome",
+                              description="OK, DENIED (by the policy) or FAILED.",
+                              glosses={"OK": "done", "DENIED": "refused by the access policy",
+                                       "FAILED": "an error stopped it"})
 
 
 @strawberry.type(name="AuditEntry", description="审计记录 — who did what, when, to which case or person, why, and how it ended.")

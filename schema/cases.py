@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
+from hub.analytics import labels
 from hub.auth import policy
 from hub.cases.models import Case
 from hub.records.enums import RecordKind as _Kind
 from schema.enums import (
-    CaseStatus, CaseTag, Category, Channel, ClosureOutcome, RecordKind, ReferralTarget, RiskLevel,
+    CaseStatus, CaseTag, Category, Channel, ClosureOutcome, RecordKind, ReferralTarget, RiskLevel, described_enum,
 )
 from schema.people import PartyType
 from schema.records import (
@@ -84,8 +85,14 @@ class CaseType(Node):
     @strawberry.field(description="The history in time order; each entry names the agency and channel that wrote it. "
                                   "Restricted records (维稳情报) only for the stability office and coordination centres.")
     async def timeline(
-        self, info: Info, first: int | None = 50, after: str | None = None,
-        channels: list[Channel] | None = None, kinds: list[RecordKind] | None = None,  # type: ignore[valid-type]
+        self, info: Info,
+        first: Annotated[int | None, strawberry.argument(description="Records per page, 1-100.")] = 50,
+        after: Annotated[str | None, strawberry.argument(
+            description="The `endCursor` of the previous page; the first page when omitted.")] = None,
+        channels: Annotated[list[Channel] | None, strawberry.argument(  # type: ignore[valid-type]
+            description="Only records of any of these channels (调解渠道).")] = None,
+        kinds: Annotated[list[RecordKind] | None, strawberry.argument(  # type: ignore[valid-type]
+            description="Only records of any of these kinds (记录类型).")] = None,
     ) -> Connection[RecordType]:
         records = await self._records(info)
         if channels:
@@ -157,9 +164,18 @@ class CaseFilterInput:
     party_name: str | None = strawberry.field(default=None, description="A party has exactly this name.")
 
 
-@strawberry.enum(name="CaseOrder", description="Order of a case list; ties broken by id, so pages never skip or repeat.")
-class CaseOrder(Enum):
+class _CaseOrder(Enum):
+    """Orders of a case list (those of `hub.cases.search.CaseSort`)."""
+
     OPENED_AT_DESC = "OPENED_AT_DESC"
     OPENED_AT_ASC = "OPENED_AT_ASC"
     LAST_ACTIVITY_DESC = "LAST_ACTIVITY_DESC"
     CASE_NO_ASC = "CASE_NO_ASC"
+
+
+CaseOrder = described_enum(
+    _CaseOrder, labels.CASE_ORDER, name="CaseOrder",
+    description="Order of a case list; ties broken by id, so pages never skip or repeat.",
+    glosses={"OPENED_AT_DESC": "latest opened first", "OPENED_AT_ASC": "earliest opened first",
+             "LAST_ACTIVITY_DESC": "latest activity first", "CASE_NO_ASC": "by case number"},
+)

@@ -8,9 +8,15 @@ import strawberry
 from strawberry.relay import GlobalID
 from strawberry.scalars import JSON
 
+from hub.analytics import labels
 from hub.ingest.service import IngestOutcome, RecordOutcome, RecordStatus
+from schema.enums import described_enum
 
-IngestStatus = strawberry.enum(RecordStatus, name="IngestStatus", description="What ingestion did with a record.")
+IngestStatus = described_enum(RecordStatus, labels.INGEST_STATUS, name="IngestStatus",
+                              description="What ingestion did with a record.", glosses={
+    "CREATED": "stored as a new record", "UPDATED": "replaced the stored version",
+    "UNCHANGED": "already stored as sent", "REJECTED": "not stored; see its errors",
+})
 
 
 @strawberry.input(name="IngestBatchInput", description="一批记录 — one batch of records from one agency's system.")

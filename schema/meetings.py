@@ -7,18 +7,22 @@ from datetime import date, datetime
 import strawberry
 from strawberry.types import Info
 
+from hub.analytics import labels
 from hub.meetings import models as m
 from hub.meetings.brief import AgendaItem, Brief
 from hub.meetings.service import OpenDecision
 from schema.analytics import EarlyWarningType, SummaryType
 from schema.cases import CaseType
+from schema.enums import described_enum
 from schema.permissions import CanSeeMeetingAgenda
 from schema.records import RecordType, record_from_model
 from schema.reference import AgencyType, RegionType
 from schema.relay import Node, to_global_id
 
-MeetingLevel = strawberry.enum(m.MeetingLevel, name="MeetingLevel", description="区级 or 乡镇(街道)级.")
-DecisionStatus = strawberry.enum(m.DecisionStatus, name="DecisionStatus", description="OPEN until carried out, then DONE.")
+MeetingLevel = described_enum(m.MeetingLevel, labels.MEETING_LEVEL, name="MeetingLevel", description="区级 or 乡镇(街道)级.")
+DecisionStatus = described_enum(m.DecisionStatus, labels.DECISION_STATUS, name="DecisionStatus",
+                                description="OPEN until carried out, then DONE.",
+                                glosses={"OPEN": "not carried out yet", "DONE": "carried out"})
 
 
 @strawberry.type(name="Decision", description="会议决定事项 — what a meeting decided, who carries it out, by when.")

@@ -1,4 +1,4 @@
-"""The Chinese names users know for the domain's codes, for summaries and reports."""
+"""The Chinese names users know for the domain's codes, for summaries, reports and the GraphQL schema."""
 
 from __future__ import annotations
 
@@ -33,3 +33,31 @@ RECORD_KIND = {
     "PETITION": "信访", "STABILITY_ASSESSMENT": "风险评估", "STABILITY_PLAN": "稳控方案", "FOLLOW_UP": "回访",
     "CLOSURE": "结案",
 }
+CASE_TAG = {
+    "BACKLOG": "积案", "OLD": "老案", "DIFFICULT": "难案", "MASS": "群体性纠纷", "ESCALATED": "越级信访",
+    "TYPICAL": "典型案例", "CAMPAIGN": "专项行动",
+}
+CLOSURE_OUTCOME = {"RESOLVED": "调解成功", "FAILED": "调解不成", "REFERRED": "导入其他程序", "WITHDRAWN": "撤回"}
+SESSION_OUTCOME = {"CONTINUING": "继续调解", "AGREED": "达成协议", "FAILED": "调解不成"}
+SCREENING_MODE = {"ROLLING": "滚动排查", "CENTRALISED": "集中排查", "SPECIAL": "专项排查"}
+PETITION_FORM = {"LETTER": "来信", "VISIT": "来访", "ONLINE": "网上信访", "PHONE": "电话"}
+PETITION_LEVEL = {"TOWNSHIP": "乡镇", "DISTRICT": "区", "CITY": "市", "PROVINCE": "省", "BEIJING": "北京"}
+PARTY_ROLE = {"APPLICANT": "申请人", "RESPONDENT": "被申请人", "PETITIONER": "信访人", "THIRD_PARTY": "第三人"}
+PARTY_KIND = {"NATURAL": "自然人", "ORGANISATION": "组织"}
+VISIBILITY = {"NORMAL": "普通", "RESTRICTED": "维稳情报"}
+REGION_LEVEL = {"DISTRICT": "区", "TOWNSHIP": "乡镇(街道)", "VILLAGE": "村(社区)", "GRID": "网格"}
+MEDIATOR_KIND = {
+    "FULL_TIME": "专职调解员", "PART_TIME": "兼职调解员", "GRID_WORKER": "网格员", "LAWYER": "律师", "VOLUNTEER": "志愿者",
+}
+DECISION_STATUS = {"OPEN": "待落实", "DONE": "已落实"}
+SEVERITY = {"CRITICAL": "红色", "HIGH": "橙色", "MEDIUM": "黄色"}
+SUMMARY_DIMENSION = {
+    "AGENCY": "单位", "AGENCY_KIND": "单位类型", "CHANNEL": "调解渠道", "CATEGORY": "纠纷类型", "TOWNSHIP": "乡镇(街道)",
+    "MONTH": "月份",
+}
+CASE_ORDER = {
+    "OPENED_AT_DESC": "受理时间从新到旧", "OPENED_AT_ASC": "受理时间从旧到新", "LAST_ACTIVITY_DESC": "最近办理在前",
+    "CASE_NO_ASC": "案件编号顺序",
+}
+INGEST_STATUS = {"CREATED": "新增", "UPDATED": "更新", "UNCHANGED": "无变化", "REJECTED": "拒收"}
+AUDIT_OUTCOME = {"OK": "成功", "DENIED": "拒绝", "FAILED": "出错"}

@@ -17,6 +17,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from hub.analytics import labels
 from hub.analytics.summary import as_utc
 from hub.analytics.thresholds import Thresholds
 from hub.cases.derive import as_date
@@ -54,9 +55,6 @@ RULE_LABELS = {
     Rule.HIGH_RISK_WITHOUT_PLAN: "高风险未制定稳控方案", Rule.PLAN_REVIEW_OVERDUE: "稳控方案逾期未复核",
     Rule.STALLED: "久拖未决", Rule.HANDOVER_CHURN: "多次移交未受理", Rule.BACKLOG_UNASSIGNED: "积案无责任人",
 }
-
-
-_LEVELS = {"TOWNSHIP": "乡镇", "DISTRICT": "区", "CITY": "市", "PROVINCE": "省", "BEIJING": "北京"}
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ def escalated_petition(scope: Scope) -> Iterator[EarlyWarning]:
         level = (record.get("details") or {}).get("levelReached") or PetitionLevel.DISTRICT.value
         severity = Severity.CRITICAL if level in high_levels else Severity.HIGH
         when = record["occurred_at"].date().isoformat()
-        yield _warning(Rule.ESCALATED_PETITION, severity, case, f"{when}越级信访(到达{_LEVELS.get(level, level)}),纠纷尚未化解")
+        yield _warning(Rule.ESCALATED_PETITION, severity, case, f"{when}越级信访(到达{labels.PETITION_LEVEL.get(level, level)}),纠纷尚未化解")
 
 
 def mass_dispute(scope: Scope) -> Iterator[EarlyWarning]:

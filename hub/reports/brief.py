@@ -26,7 +26,6 @@ from hub.reports import charts
 
 _ENV = Environment(loader=PackageLoader("hub.reports", "templates"), autoescape=select_autoescape(["html", "j2"]),
                    trim_blocks=True, lstrip_blocks=True)
-SEVERITY_LABELS = {"CRITICAL": "红色", "HIGH": "橙色", "MEDIUM": "黄色"}
 WARNINGS_LISTED = 60  # the most severe; the chart and the counts cover them all
 
 
@@ -121,7 +120,7 @@ def render(brief: Brief, names: Names, *, generated_at: datetime) -> str:
             "overdue": o.overdue,
         } for o in brief.open_decisions],
         "warnings": [{
-            "severity": SEVERITY_LABELS[w.severity], "severity_code": w.severity.value.lower(),
+            "severity": labels.SEVERITY[w.severity], "severity_code": w.severity.value.lower(),
             "rule": RULE_LABELS[w.rule], "case_no": w.case_no, "reason": w.reason, "agency": names.agency(w.agency_code),
         } for w in brief.warnings[:WARNINGS_LISTED]],
         "warnings_total": len(brief.warnings),
