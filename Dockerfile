@@ -1,5 +1,15 @@
 # Production image of the Mediation Data Hub.
 # The local store (mongo-java-server, for development) is not part of this image: set HUB_MONGODB_URL.
+
+# The console (/console) and GraphiQL's page: built here with npm from the lock file, served by the hub.
+FROM node:20-slim AS console
+WORKDIR /build/console
+COPY console/package.json console/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY schema/schema.graphql /build/schema/schema.graphql
+COPY console/ ./
+RUN npm run build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -20,11 +30,13 @@ COPY schema/ schema/
 COPY resolvers/ resolvers/
 COPY seeds/ seeds/
 RUN pip install --no-cache-dir .
+COPY --from=console /build/console/dist /opt/hub/console
 
 ENV HUB_HOST=0.0.0.0 \
     HUB_PORT=8000 \
     HUB_ENV=production \
-    HUB_DATA_DIR=/var/lib/hub
+    HUB_DATA_DIR=/var/lib/hub \
+    HUB_CONSOLE_DIR=/opt/hub/console
 
 # Run from the data dir so the source copy in /src never shadows the installed package.
 WORKDIR /var/lib/hub

@@ -7,14 +7,20 @@ BIN := $(VENV)/bin
 STORE_JAR := tools/localstore/target/localstore.jar
 STORE_SRC := tools/localstore/pom.xml $(shell find tools/localstore/src -type f)
 MVN ?= mvn
+# The console: Vue + Vite, built by npm into console/dist, which the hub serves (nothing built is committed).
+NPM ?= npm
+CONSOLE_DIST := console/dist/index.html
+CONSOLE_SRC := console/package.json console/package-lock.json console/vite.config.ts console/codegen.ts \
+	console/tsconfig.json console/index.html console/graphiql.html schema/schema.graphql \
+	$(shell find console/src console/scripts -type f ! -name '*.generated.ts' ! -name generated.ts 2>/dev/null)
 # Report tests render pages in Debian's Chromium; a CJK font makes their screenshots legible.
 BROWSER := /usr/bin/chromium
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup store browser demo test serve seed bench schema clean
+.PHONY: setup store console browser demo test serve seed bench schema clean
 
-setup: $(VENV)/.installed $(STORE_JAR)
+setup: $(VENV)/.installed $(STORE_JAR) $(CONSOLE_DIST)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +35,16 @@ $(STORE_JAR): $(STORE_SRC)
 	cd tools/localstore && $(MVN) -q -B package
 	touch $@
 
+console: $(CONSOLE_DIST)
+
+console/node_modules/.package-lock.json: console/package-lock.json
+	cd console && $(NPM) ci --no-audit --no-fund --loglevel=error
+
+# Rebuilt when a source, the lock or the GraphQL schema changes (the console's types come from the schema).
+$(CONSOLE_DIST): console/node_modules/.package-lock.json $(CONSOLE_SRC)
+	cd console && $(NPM) run --silent build
+	touch $@
+
 browser: $(BROWSER) $(CJK_FONT)
 
 $(BROWSER) $(CJK_FONT):
@@ -41,6 +57,7 @@ demo: setup
 	$(BIN)/hub serve
 
 test: setup browser
+	cd console && $(NPM) test --silent
 	$(BIN)/pytest
 
 # The benchmarks' extra tools (py-spy); the benchmarks themselves are run by hand, see docs/benchmarks.md.
@@ -52,4 +69,4 @@ schema: $(VENV)/.installed
 
 clean:
 	-$(BIN)/hub store stop
-	rm -rf .cache $(VENV) var tools/localstore/target
+	rm -rf .cache $(VENV) var tools/localstore/target console/node_modules console/dist

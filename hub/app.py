@@ -22,6 +22,8 @@ from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
 from hub.config import Settings, get_settings
+from hub.console import routes as console_routes
+from hub.exports import routes as export_routes
 from hub.audit import service as audit_service
 from hub.audit.models import Outcome
 from hub.auth import policy
@@ -35,7 +37,7 @@ from hub.people.crypto import PersonalDataKeys
 from hub.regions import service as region_service
 from hub.reports import brief as report_service
 from hub.store import service as store_service
-from resolvers.context import Context, Loaders
+from resolvers.context import Context
 from resolvers.root import build_schema
 from schema.limits import Limits
 from schema.relay import object_id
@@ -57,15 +59,11 @@ class HubGraphQL(GraphQL):
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         response.graphql_response_json = GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
-        return Context(
-            request=request,
-            response=response,
-            settings=self.settings,
-            database=request.app.state.database,
-            keys=request.app.state.keys,
-            principal=getattr(request.state, "principal", None),  # None only for the GraphiQL page itself
-            loaders=Loaders(request.app.state.agencies),
-        )
+        return Context.of_request(request, response)
+
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        """GraphiQL from the hub's own files: strawberry's page would load it from a public CDN."""
+        return console_routes.graphiql_page(self.settings)
 
     def create_response(self, response_data: Any, sub_response: Any) -> Response:  # type: ignore[override]
         """GraphQL over HTTP: `application/graphql-response+json` when asked, with 4xx for request errors."""
@@ -199,10 +197,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),
             Route("/reports/brief", brief_report, methods=["GET"]),
+            *console_routes.routes(settings),
+            *export_routes.routes(),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.schema = graphql.schema
     app.state.keys = PersonalDataKeys(settings.resolved_secret_key())
     app.state.metrics = metrics
     # Added innermost first: metrics see every response, the body limit runs before authentication.

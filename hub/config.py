@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     max_cost: int = 250_000
     max_selections: int = 2_000
 
+    console_dir: Path = Field(default=Path(__file__).resolve().parents[1] / "console" / "dist",
+                              description="the console's built files (`make` builds them with npm)")
+    export_max_rows: int = Field(default=10_000, description="most rows one Excel export writes")
+
     @property
     def case_match_window(self) -> timedelta:
         """How far apart a record and an open case may be and still be matched."""

@@ -18,8 +18,11 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
-TOKEN_COOKIE = "hub_token"  # a browser's token for the printable reports, and nothing else
-COOKIE_PATHS = ("/reports/",)
+TOKEN_COOKIE = "hub_token"  # a browser's session: set by POST /console/session (HttpOnly, SameSite=Strict)
+COOKIE_PATHS = ("/reports/", "/exports/")  # pages and downloads a browser opens by address (GET only)
+# The console's requests to /graphql name themselves with this header. A page on another site cannot send
+# it without a CORS preflight, which the hub never grants, so the cookie cannot be ridden from outside.
+CONSOLE_HEADER = "x-hub-console"
 
 
 def error_response(status: int, code: str, message: str, **headers: str) -> JSONResponse:
@@ -86,9 +89,25 @@ class Authentication:
     def _is_public(self, request: Request) -> bool:
         if request.url.path in PUBLIC_PATHS:
             return True
+        path = request.url.path
+        # The console's files, and its sign-in and sign-out (which check the token themselves).
+        if path == "/console" or path.startswith("/console/"):
+            return True
         # The GraphiQL page is a static page; the token goes in its headers pane for each query.
-        return (self.ide_enabled and request.method == "GET" and request.url.path == "/graphql"
+        return (self.ide_enabled and request.method == "GET" and path == "/graphql"
                 and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params)
+
+    @staticmethod
+    def _cookie_token(request: Request) -> str | None:
+        """The session cookie, where a browser may use it: GETs of reports and exports, the console's GraphQL."""
+        token = request.cookies.get(TOKEN_COOKIE)
+        if token is None:
+            return None
+        if request.method == "GET" and request.url.path.startswith(COOKIE_PATHS):
+            return token
+        if request.url.path == "/graphql" and request.headers.get(CONSOLE_HEADER) == "1":
+            return token
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,9 +118,8 @@ class Authentication:
             await self.app(scope, receive, send)
             return
         header = request.headers.get("authorization")
-        if header is None and request.method == "GET" and request.url.path.startswith(COOKIE_PATHS) \
-                and TOKEN_COOKIE in request.cookies:
-            header = f"Bearer {request.cookies[TOKEN_COOKIE]}"
+        if header is None and (cookie := self._cookie_token(request)) is not None:
+            header = f"Bearer {cookie}"
         try:
             token = auth_service.bearer_token(header)
             principal = await auth_service.authenticate(token=token, secret=self.secret, directory=self.directory)

@@ -35,6 +35,14 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     audited: set[tuple[Any, ...]] = field(default_factory=set)
 
+    @classmethod
+    def of_request(cls, request: Request, response: Any = None) -> "Context":
+        """The context of one GraphQL execution for this request: over HTTP, and for the exports."""
+        state = request.app.state
+        return cls(request=request, response=response, settings=state.settings, database=state.database,
+                   keys=state.keys, principal=getattr(request.state, "principal", None),  # None: GraphiQL's page
+                   loaders=Loaders(state.agencies))
+
     async def audit(self, operation: str, *, targets: Sequence[str] = (), outcome: Outcome = Outcome.OK,
                     purpose: str | None = None, reason: str | None = None) -> None:
         """Append to the audit trail as the caller, once per request for the same act (aliases repeat it)."""

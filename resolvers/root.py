@@ -17,11 +17,13 @@ from resolvers.meetings import MeetingMutation, MeetingQuery
 from resolvers.people import PersonQuery
 from resolvers.reference import ReferenceQuery
 from resolvers.system import SystemQuery
+from resolvers.viewer import ViewerQuery
 from schema.errors import ErrorCodes, HubSchema
 from schema.limits import Limits, limit_extensions
 from schema.records import RECORD_TYPES
 
-Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQuery, AuditQuery, ReferenceQuery, SystemQuery))
+Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQuery, AuditQuery, ReferenceQuery, SystemQuery,
+                                ViewerQuery))
 Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation))
 
 

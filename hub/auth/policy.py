@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from hub.agencies.models import AgencyKind
@@ -37,6 +38,7 @@ class Principal:
     region_path: tuple[str, ...]
     user: str
     roles: frozenset[str]
+    expires_at: datetime | None = None  # the token's expiry
 
     @property
     def region_code(self) -> str:

@@ -65,4 +65,4 @@ async def authenticate(*, token: str, secret: str, directory: AgencyDirectory) -
         raise Unauthenticated(f"the token names agency {claims.agency_code!r}, which this hub does not know")
     agency, path = found
     return Principal(agency_code=agency.code, agency_kind=agency.kind, region_path=path, user=claims.user,
-                     roles=claims.roles)
+                     roles=claims.roles, expires_at=claims.expires_at)

@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest'
+import { ingestMessage } from './errors'
+
+describe('ingestMessage', () => {
+  it('says a known code in Chinese', () => {
+    expect(ingestMessage('INVALID_ID_NUMBER_CHECK_DIGIT', 'the check digit is wrong')).toBe('身份证号校验位不符，请核对是否输错一位')
+  })
+
+  it('keeps the hub message for a code it does not know', () => {
+    expect(ingestMessage('DUPLICATE_IN_BATCH', 'sourceId repeated')).toBe('sourceId repeated')
+  })
+})
