@@ -9,6 +9,7 @@ from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
 from hub.agencies import service as agency_service
+from hub.analytics.summary import summarize_many
 from hub.auth.service import AgencyDirectory
 from hub.cases import service as case_service
 from hub.meetings import service as meeting_service
@@ -46,6 +47,8 @@ class Loaders:
         self.case_id_by_text = _loader(_case_ids_by_text, lambda i: i)
         self.region_path_by_code = _loader(lambda ks: region_service.get_many_by_code(codes=ks), lambda r: r.path)
         self.meeting_by_id = _loader(lambda ks: meeting_service.get_many(ids=ks), lambda m: m)
+        # The summaries of one request (a dashboard aliases several) are counted together: shared totals.
+        self.summary = DataLoader(load_fn=summarize_many)
 
 
 async def _case_ids_by_number(numbers: list[str]) -> dict[str, Any]:

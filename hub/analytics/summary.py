@@ -1,6 +1,7 @@
 """Cross-department figures (分析研判): counts over cases, grouped by any combination of dimensions.
 
-The store does the counting: a summary is two aggregation pipelines over `cases`, sent at once.
+The store does the counting: a summary is two aggregation pipelines over `cases`, sent at once
+(several summaries of one filter share its total: `summarize_many`).
 Both begin with the filter's `$match` (index-backed: region path, opening time) and end with the
 same two `$group` stages. The rows pipeline first `$unwind`s the list dimensions it groups by
 (agencies, agency kinds, channels; a case with none is kept, under null), so a case counts once
@@ -88,6 +89,9 @@ class SummaryFilter:
     def __post_init__(self) -> None:
         for name in ("opened_from", "opened_to", "as_of"):
             object.__setattr__(self, name, as_utc(getattr(self, name)))
+        for name in ("categories", "agencies", "channels"):  # tuples: a filter is a key (summarize_many)
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, tuple(getattr(self, name)))
 
     def query(self) -> dict[str, Any]:
         """The `$match` of the pipelines."""
@@ -240,26 +244,34 @@ def _check(filter: SummaryFilter) -> None:
         raise BadUserInput("the period's start must be before its end", field="period")
 
 
-async def _nothing() -> list[dict[str, Any]]:
-    return []
-
-
 async def summarize(*, filter: SummaryFilter, group_by: Sequence[Dimension]) -> Summary:
     """Figures for the cases the filter matches, in total and by every combination of group_by."""
-    _check(filter)
-    dims = tuple(dict.fromkeys(group_by))
-    cutoff = filter.backlog_cutoff()  # once, so that the total and the rows judge backlog alike
-    total_groups, row_groups = await asyncio.gather(
-        _aggregate(pipeline(filter=filter, group_by=(), cutoff=cutoff)),
-        _aggregate(pipeline(filter=filter, group_by=dims, cutoff=cutoff)) if dims else _nothing(),
-    )
+    return (await summarize_many([(filter, group_by)]))[0]
+
+
+async def summarize_many(requests: Sequence[tuple[SummaryFilter, Sequence[Dimension]]]) -> list[Summary]:
+    """Several summaries (filter, group_by) at once, in the order asked.
+
+    A dashboard asks for several groupings of one filter: each distinct filter's total is counted
+    once, and each distinct (filter, grouping) once, all pipelines sent together.
+    """
+    for flt, _ in requests:
+        _check(flt)
+    asked = [(flt, tuple(dict.fromkeys(group_by))) for flt, group_by in requests]
+    cutoffs = {flt: flt.backlog_cutoff() for flt, _ in asked}  # once, so a total and its rows judge backlog alike
+    grouped = list(dict.fromkeys((flt, dims) for flt, dims in asked if dims))
+    answers = await asyncio.gather(
+        *(_aggregate(pipeline(filter=flt, group_by=(), cutoff=cutoff)) for flt, cutoff in cutoffs.items()),
+        *(_aggregate(pipeline(filter=flt, group_by=dims, cutoff=cutoffs[flt])) for flt, dims in grouped))
+    totals = dict(zip(cutoffs, answers[:len(cutoffs)]))
+    rows_of = dict(zip(grouped, answers[len(cutoffs):]))
+    return [_summary(flt, dims, totals[flt], rows_of.get((flt, dims), [])) for flt, dims in asked]
+
+
+def _summary(flt: SummaryFilter, dims: tuple[Dimension, ...], total_groups: list[dict[str, Any]],
+             row_groups: list[dict[str, Any]]) -> Summary:
     rows = [SummaryRow(key={d: g["_id"].get(DIMENSION_FIELDS[d]) for d in dims}, figures=_figures(g))
             for g in row_groups]
     rows.sort(key=lambda row: tuple("" if v is None else v for v in row.key.values()))
     total = _figures(total_groups[0]) if total_groups else Figures()
-    return Summary(filter=filter, group_by=dims, total=total, rows=rows)
-
-
-async def summarize_many(requests: Sequence[tuple[SummaryFilter, Sequence[Dimension]]]) -> list[Summary]:
-    """Several summaries (filter, group_by) at once, in the order asked."""
-    return list(await asyncio.gather(*(summarize(filter=f, group_by=g) for f, g in requests)))
+    return Summary(filter=flt, group_by=dims, total=total, rows=rows)

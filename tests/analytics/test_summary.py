@@ -21,6 +21,7 @@ from hub.cases.derive import month_of
 from hub.cases.models import Case
 from hub.people.crypto import PersonalDataKeys
 from seeds import loader
+from tests.conftest import CommandLog
 
 SCALE = 120
 NOW = datetime(2026, 11, 15, 8, 0, tzinfo=timezone.utc)
@@ -310,3 +311,26 @@ async def test_summarize_many_gives_each_summary_in_order(few: list[dict[str, An
         assert shared.group_by == tuple(group_by)
         assert figures_of(shared.total) == figures_of(alone.total)
         assert [(r.key, figures_of(r.figures)) for r in shared.rows] == [(r.key, figures_of(r.figures)) for r in alone.rows]
+
+
+DASHBOARD = """query($filter: SummaryFilter!) {
+  table: summary(filter: $filter, groupBy: [CATEGORY]) { total { cases } groups { figures { cases } } }
+  categories: summary(filter: $filter, groupBy: [CATEGORY]) { groups { figures { cases } } }
+  trend: summary(filter: $filter, groupBy: [MONTH]) { total { cases } groups { figures { cases } } }
+  all: summary(filter: $filter, groupBy: []) { total { cases } }
+}"""
+
+
+async def test_a_dashboards_summaries_share_one_total_and_count_each_grouping_once(
+        few: list[dict[str, Any]], http: httpx.AsyncClient, command_log: CommandLog) -> None:
+    variables = {"filter": {"region": "510199", "asOf": AS_OF.isoformat()}}
+    command_log.clear()
+    command_log.recording = True
+    body = (await http.post("/graphql", json={"query": DASHBOARD, "variables": variables})).json()
+    command_log.recording = False
+    assert "errors" not in body, body["errors"]
+    data = body["data"]
+    # One total for the one filter, one pipeline for CATEGORY (asked twice), one for MONTH.
+    assert command_log.names.count("aggregate") == 3
+    assert data["table"] == {"total": data["trend"]["total"], "groups": data["categories"]["groups"]}
+    assert data["all"]["total"]["cases"] == len(few) == sum(g["figures"]["cases"] for g in data["trend"]["groups"])
