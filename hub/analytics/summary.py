@@ -1,7 +1,8 @@
 """Cross-department figures (分析研判): counts over cases, grouped by any combination of dimensions.
 
-The store does the counting: a summary is two aggregation pipelines over `cases`, sent at once
-(several summaries of one filter share its total: `summarize_many`).
+The store does the counting: a summary is two aggregation pipelines over `cases`, sent at once.
+Several summaries of one filter share one pipeline grouped by all their single-valued dimensions,
+which the hub adds up into each of them and the total (`summarize_many`).
 Both begin with the filter's `$match` (index-backed: region path, opening time) and end with the
 same two `$group` stages. The rows pipeline first `$unwind`s the list dimensions it groups by
 (agencies, agency kinds, channels; a case with none is kept, under null), so a case counts once
@@ -252,20 +253,45 @@ async def summarize(*, filter: SummaryFilter, group_by: Sequence[Dimension]) -> 
 async def summarize_many(requests: Sequence[tuple[SummaryFilter, Sequence[Dimension]]]) -> list[Summary]:
     """Several summaries (filter, group_by) at once, in the order asked.
 
-    A dashboard asks for several groupings of one filter: each distinct filter's total is counted
-    once, and each distinct (filter, grouping) once, all pipelines sent together.
+    A dashboard asks for several groupings of one filter. The groupings by single-valued dimensions
+    (township, category, month) are all read from ONE pipeline grouped by their union, and added
+    up here into each coarser grouping and the total: every figure is a count or a {days, cases}
+    histogram, so the sums are exact. A grouping by a list dimension (agency, agency kind, channel;
+    a case counts once per value) gets a pipeline of its own. Each distinct pair is counted once.
     """
     for flt, _ in requests:
         _check(flt)
     asked = [(flt, tuple(dict.fromkeys(group_by))) for flt, group_by in requests]
     cutoffs = {flt: flt.backlog_cutoff() for flt, _ in asked}  # once, so a total and its rows judge backlog alike
-    grouped = list(dict.fromkeys((flt, dims) for flt, dims in asked if dims))
+    finest = {flt: tuple(dict.fromkeys(d for f, dims in asked if f == flt and not LIST_DIMENSIONS & set(dims)
+                                       for d in dims)) for flt in cutoffs}
+    own = list(dict.fromkeys((flt, dims) for flt, dims in asked if LIST_DIMENSIONS & set(dims)))
     answers = await asyncio.gather(
-        *(_aggregate(pipeline(filter=flt, group_by=(), cutoff=cutoff)) for flt, cutoff in cutoffs.items()),
-        *(_aggregate(pipeline(filter=flt, group_by=dims, cutoff=cutoffs[flt])) for flt, dims in grouped))
-    totals = dict(zip(cutoffs, answers[:len(cutoffs)]))
-    rows_of = dict(zip(grouped, answers[len(cutoffs):]))
-    return [_summary(flt, dims, totals[flt], rows_of.get((flt, dims), [])) for flt, dims in asked]
+        *(_aggregate(pipeline(filter=flt, group_by=dims, cutoff=cutoffs[flt])) for flt, dims in finest.items()),
+        *(_aggregate(pipeline(filter=flt, group_by=dims, cutoff=cutoffs[flt])) for flt, dims in own))
+    read = dict(zip(finest.items(), answers[:len(finest)]))
+    read.update(zip(own, answers[len(finest):]))
+
+    def groups(flt: SummaryFilter, dims: tuple[Dimension, ...]) -> list[dict[str, Any]]:
+        return read[(flt, dims)] if (flt, dims) in read else _roll_up(read[(flt, finest[flt])], dims)
+
+    return [_summary(flt, dims, groups(flt, ()), groups(flt, dims) if dims else []) for flt, dims in asked]
+
+
+def _roll_up(groups: Sequence[Mapping[str, Any]], dims: Sequence[Dimension]) -> list[dict[str, Any]]:
+    """The store's groups added up into coarser ones, by `dims` (none: the total), as the store would give them."""
+    fields = [DIMENSION_FIELDS[d] for d in dims]
+    rolled: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for group in groups:
+        key_of = group["_id"] or {}
+        key = tuple(key_of.get(f) for f in fields)
+        into = rolled.setdefault(key, {"_id": dict(zip(fields, key)) if fields else None, "days": []})
+        for name, value in group.items():
+            if name == "days":
+                into["days"].extend(value)
+            elif name != "_id":
+                into[name] = into.get(name, 0) + value
+    return list(rolled.values())
 
 
 def _summary(flt: SummaryFilter, dims: tuple[Dimension, ...], total_groups: list[dict[str, Any]],
