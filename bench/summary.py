@@ -6,7 +6,8 @@ Needs a seeded database (`hub seed --scale N`). Starts `hub serve` on a free por
 schedules a district joint meeting with ten agenda cases and an earlier meeting's open decisions,
 then times, each `--runs` times: `summary` of the district over one year (the twelve months to the
 data's last opening) grouped by township x month, and its two aggregation pipelines (total, rows)
-sent at once with PyMongo directly (the floor); the whole district grouped by agency x month and
+sent at once with PyMongo directly (the floor); the console's 分析研判 query (four summaries of that
+year) and its one pipeline, and the store's bare scan of that year; the whole district grouped by agency x month and
 its floor; `jointMeetingBrief`; and `earlyWarnings` for the district. Prints p50 / p99. The
 meetings it creates are removed afterwards.
 """
@@ -26,6 +27,11 @@ SUMMARY = """query($groupBy: [SummaryDimension!]!, $period: DateRange) {
   summary(filter: {region: "510199", period: $period}, groupBy: $groupBy) {
   total { cases resolved resolutionRate medianDaysToResolution backlog }
   groups { key { dimension value label } figures { cases resolved failed referred resolutionRate backlog } } } }"""
+DASHBOARD = """query($period: DateRange) {
+  table: summary(filter: {region: "510199", period: $period}, groupBy: [TOWNSHIP]) { total { cases } groups { figures { cases } } }
+  townships: summary(filter: {region: "510199", period: $period}, groupBy: [TOWNSHIP]) { groups { figures { cases } } }
+  categories: summary(filter: {region: "510199", period: $period}, groupBy: [CATEGORY]) { groups { figures { cases } } }
+  trend: summary(filter: {region: "510199", period: $period}, groupBy: [MONTH]) { groups { figures { cases } } } }"""
 BRIEF = """query($id: ID!) { jointMeetingBrief(meetingId: $id) {
   periodFrom periodTo
   byAgency { total { cases } groups { key { label } figures { cases resolved resolutionRate } } }
@@ -79,8 +85,8 @@ def main() -> None:
             ids = [to_global_id("Case", c) for c in agenda]
             post("mutation($m: ID!, $c: [ID!]!) { addToAgenda(meetingId: $m, caseIds: $c) { id } }", m=meeting, c=ids)
 
-            def floor_of(flt: SummaryFilter, dims: tuple[Dimension, ...]) -> list[float]:
-                pipelines = [pipeline(filter=flt, group_by=g, cutoff=flt.backlog_cutoff()) for g in ((), dims)]
+            def floor_of(flt: SummaryFilter, groupings: list[tuple[Dimension, ...]]) -> list[float]:
+                pipelines = [pipeline(filter=flt, group_by=g, cutoff=flt.backlog_cutoff()) for g in groupings]
 
                 def direct() -> None:
                     # The pipelines the hub sends for this summary (see hub/analytics/summary.py), read whole.
@@ -91,11 +97,15 @@ def main() -> None:
             year = {"from": start.isoformat(), "to": end.isoformat()}
             by_township = timed(lambda: post(SUMMARY, groupBy=["TOWNSHIP", "MONTH"], period=year), args.runs)
             township_groups = len(post(SUMMARY, groupBy=["TOWNSHIP", "MONTH"], period=year)["summary"]["groups"])
-            township_floor = floor_of(SummaryFilter(region="510199", opened_from=start, opened_to=end),
-                                      (Dimension.TOWNSHIP, Dimension.MONTH))
+            in_year = SummaryFilter(region="510199", opened_from=start, opened_to=end)
+            # Single-valued dimensions: one pipeline, its total added up by the hub.
+            township_floor = floor_of(in_year, [(Dimension.TOWNSHIP, Dimension.MONTH)])
+            dashboard = timed(lambda: post(DASHBOARD, period=year), args.runs)
+            dashboard_floor = floor_of(in_year, [(Dimension.TOWNSHIP, Dimension.CATEGORY, Dimension.MONTH)])
+            scan = timed(lambda: list(db.cases.aggregate([{"$match": in_year.query()}, {"$count": "n"}])), args.runs)
             summary = timed(lambda: post(SUMMARY, groupBy=["AGENCY", "MONTH"]), args.runs)
             groups = len(post(SUMMARY, groupBy=["AGENCY", "MONTH"])["summary"]["groups"])
-            floor = floor_of(SummaryFilter(region="510199"), (Dimension.AGENCY, Dimension.MONTH))
+            floor = floor_of(SummaryFilter(region="510199"), [(), (Dimension.AGENCY, Dimension.MONTH)])
             brief = timed(lambda: post(BRIEF, id=meeting), args.runs)
             warnings = timed(lambda: post(WARNINGS), args.runs)
             fired = len(post(WARNINGS)["earlyWarnings"])
@@ -103,7 +113,11 @@ def main() -> None:
         db.joint_meetings.delete_many({"_id": {"$in": [object_id(m, "JointMeeting") for m in created]}})
 
     print(f"summary of one year by township x month ({township_groups} groups), over HTTP: {describe(by_township)}")
-    print(f"  its aggregation pipelines, PyMongo directly: {describe(township_floor)}")
+    print(f"  its aggregation pipeline, PyMongo directly: {describe(township_floor)}")
+    print(f"the console's 分析研判 query (the same year: by township, by township, by category, by month), "
+          f"over HTTP: {describe(dashboard)}")
+    print(f"  its one pipeline (township x category x month), PyMongo directly: {describe(dashboard_floor)}")
+    print(f"  the store's bare scan of that year ($match, $count), PyMongo directly: {describe(scan)}")
     print(f"summary of all time by agency x month ({groups} groups), over HTTP: {describe(summary)}")
     print(f"  its aggregation pipelines, PyMongo directly: {describe(floor)}")
     print(f"jointMeetingBrief, over HTTP: {describe(brief)}")

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
 
     console_dir: Path = Field(default=Path(__file__).resolve().parents[1] / "console" / "dist",
                               description="the console's built files (`make` builds them with npm)")
+    cookie_secure: bool | None = Field(default=None, description="the session cookie's Secure flag; unset: on in "
+                                       "production (behind TLS), else only when the request came over https")
     export_max_rows: int = Field(default=10_000, description="most rows one Excel export writes")
 
     @property

@@ -22,7 +22,7 @@ from hub.audit.models import Outcome
 from hub.auth import service as auth_service
 from hub.config import Settings
 from hub.errors import Unauthenticated
-from hub.middleware import TOKEN_COOKIE, error_response
+from hub.middleware import CONSOLE_HEADER, TOKEN_COOKIE, error_response
 
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>大调解信息平台</title>
 <p>控制台尚未构建 — the console has not been built: run <code>make</code> (it runs <code>npm ci</code> and the build
@@ -56,9 +56,29 @@ def graphiql_page(settings: Settings) -> Response:
     return _page(settings, "graphiql.html")
 
 
+def _from_the_console(request: Request) -> bool:
+    """A sign-in the console itself sent: JSON with the console's header, from this hub's own pages.
+
+    A form on another site can post text that parses as JSON; it cannot set the header or the JSON
+    content type without a CORS preflight, which the hub never grants (no login CSRF).
+    """
+    return (request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+            and request.headers.get(CONSOLE_HEADER) == "1"
+            and request.headers.get("sec-fetch-site", "same-origin") == "same-origin")
+
+
+def _secure(settings: Settings, request: Request) -> bool:
+    """Whether the cookie is Secure: as configured, else in production, else when the request came over https."""
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    return settings.env == "production" or request.url.scheme == "https"
+
+
 async def sign_in(request: Request) -> Response:
     """POST {"token": "..."}: check the token, keep it in the HttpOnly `hub_token` cookie until it expires."""
     settings: Settings = request.app.state.settings
+    if not _from_the_console(request):
+        return error_response(403, "FORBIDDEN", "sign in from the console's own page (/console/login)")
     try:
         body = json.loads(await request.body() or b"{}")
         token = body.get("token") if isinstance(body, dict) else None
@@ -66,7 +86,7 @@ async def sign_in(request: Request) -> Response:
             raise Unauthenticated("请输入令牌 — paste the token the operator issued (`hub token`)")
         principal = await auth_service.authenticate(token=token.strip(), secret=settings.resolved_secret_key(),
                                                     directory=request.app.state.agencies)
-    except json.JSONDecodeError:
+    except ValueError:  # not JSON, or not UTF-8
         return error_response(400, "BAD_USER_INPUT", "send a JSON body: {\"token\": \"...\"}")
     except Unauthenticated as exc:
         return error_response(401, exc.code, exc.message)
@@ -77,7 +97,7 @@ async def sign_in(request: Request) -> Response:
                              "expiresAt": expires.isoformat()})
     max_age = max(0, math.ceil((expires - datetime.now(timezone.utc)).total_seconds()))
     response.set_cookie(TOKEN_COOKIE, token.strip(), max_age=max_age, path="/", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+                        secure=_secure(settings, request))
     return response
 
 

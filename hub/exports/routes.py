@@ -106,7 +106,7 @@ async def _write_cases(request: Request, file: IO[bytes]) -> Written:
             rows = [workbook.case_row(node) for node in page["nodes"][: limit - written]]
             await run_in_threadpool(sheet.extend, rows)  # openpyxl serialises each row as it comes: off the loop
             written += len(rows)
-            if written >= limit or not page["pageInfo"]["hasNextPage"]:
+            if written >= limit or not rows or not page["pageInfo"]["hasNextPage"]:
                 break
             page = (await run(workbook.CASES, {**variables, "first": min(PAGE_SIZE, limit - written),
                                                "after": page["pageInfo"]["endCursor"], "withTotal": False}))["cases"]

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -112,6 +113,7 @@ class Sheet:
 
     def _value_cell(self, index: int, value: Any) -> Any:
         if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters an agency sent: Excel refuses them
             if not value.startswith("="):
                 return value
             cell = self._cell(value)

@@ -235,6 +235,7 @@ async def test_every_page_works_with_outside_requests_blocked(page: Page, demo_h
 
     # GraphiQL: its editor, fonts and workers from the hub; a query run on the console's session.
     await page.goto(f"{demo_hub.base}/graphql")
+    await expect(page.locator(".graphiql-query-editor")).to_contain_text("serverInfo", timeout=20_000)
     await page.locator(".graphiql-execute-button").click()
     await expect(page.locator(".graphiql-response")).to_contain_text("mongo-java-server", timeout=20_000)
     assert offline.refused == []

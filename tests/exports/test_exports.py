@@ -109,6 +109,19 @@ async def test_text_that_looks_like_a_formula_stays_text(http: httpx.AsyncClient
     assert (cell.value, cell.data_type) == (formula, "s")
 
 
+async def test_control_characters_an_agency_sent_do_not_break_the_export(http: httpx.AsyncClient,
+                                                                         district: AsyncDatabase) -> None:
+    # Given a case title with a vertical tab in it, which Excel cannot hold
+    await ingest(batch("PMC-A", opener("c1", "张三\x0b李四邻里纠纷")))
+
+    # When the coordination centre exports it
+    response = await export_cases(http)
+
+    # Then the export succeeds, with the character left out
+    assert response.status_code == 200
+    assert sheet_of(response, "案件")["B2"].value == "张三李四邻里纠纷"
+
+
 @pytest.mark.usefixtures("three_cases")
 async def test_an_agency_that_sees_no_case_gets_only_the_header(http: httpx.AsyncClient, token_for: TokenFor) -> None:
     # Given the petition bureau, which has written about none of the cases

@@ -17,7 +17,7 @@ export async function signIn(token: string): Promise<void> {
   const response = await fetch('/console/session', {
     method: 'POST',
     credentials: 'same-origin',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', [CONSOLE_HEADER]: '1' },
     body: JSON.stringify({ token }),
   })
   if (!response.ok) throw new SignInFailed(await failure(response))
