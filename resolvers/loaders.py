@@ -12,6 +12,7 @@ from hub.agencies import service as agency_service
 from hub.analytics.summary import summarize_many
 from hub.auth.service import AgencyDirectory
 from hub.cases import service as case_service
+from hub.mediators import service as mediator_service
 from hub.meetings import service as meeting_service
 from hub.people import service as person_service
 from hub.regions import service as region_service
@@ -46,6 +47,9 @@ class Loaders:
         self.case_id_by_number = _loader(_case_ids_by_number, lambda i: i)
         self.case_id_by_text = _loader(_case_ids_by_text, lambda i: i)
         self.region_path_by_code = _loader(lambda ks: region_service.get_many_by_code(codes=ks), lambda r: r.path)
+        self.mediator_by_code = _loader(lambda ks: mediator_service.get_many_by_code(codes=ks), lambda m: m)
+        # (agency code, name) -> open cases with a session of that agency naming the mediator
+        self.case_load_by_mediator = DataLoader(load_fn=_case_loads)
         self.meeting_by_id = _loader(lambda ks: meeting_service.get_many(ids=ks), lambda m: m)
         # The summaries of one request (a dashboard aliases several) are counted together: shared totals.
         self.summary = DataLoader(load_fn=summarize_many)
@@ -60,3 +64,8 @@ async def _case_ids_by_text(texts: list[str]) -> dict[str, Any]:
     """The ObjectIds written in texts (texts that are not one are absent)."""
     return {t: ObjectId(t) for t in texts if ObjectId.is_valid(t)}
 
+
+
+async def _case_loads(keys: Sequence[tuple[str, str]]) -> list[int]:
+    found = await mediator_service.case_loads(mediators=list(keys))
+    return [found.get(k, 0) for k in keys]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import strawberry
@@ -16,7 +17,8 @@ from hub.records import service as record_service
 from hub.regions import service as region_service
 from resolvers.context import Context
 from schema.cases import CaseType
-from schema.enums import AgencyKind, Category
+from schema.enums import AgencyKind, Category, MediatorKind
+from schema.mediators import AppointmentStatus
 from schema.meetings import JointMeetingType
 from schema.audit import Audited
 from schema.permissions import CanViewNode
@@ -46,7 +48,8 @@ class ReferenceQuery:
     ) -> list[RegionType]:
         return [RegionType.from_model(r) for r in await region_service.list_children(parent_code=parent)]
 
-    @strawberry.field(description="Mediators by specialty, expert pool (调解专家库) and region (including below).")
+    @strawberry.field(description="Mediators by specialty, expert pool (调解专家库), region (including below), kind, "
+                                  "appointment status and training since a day.")
     async def mediators(
         self,
         specialty: Annotated[Category | None, strawberry.argument(  # type: ignore[valid-type]
@@ -55,12 +58,19 @@ class ReferenceQuery:
             description="Only those in (true) or not in (false) the expert pool (调解专家库).")] = None,
         region: Annotated[str | None, strawberry.argument(
             description="Region code; only mediators of agencies in it or below it.")] = None,
+        kind: Annotated[MediatorKind | None, strawberry.argument(  # type: ignore[valid-type]
+            description="Only mediators of this kind.")] = None,
+        status: Annotated[AppointmentStatus | None, strawberry.argument(  # type: ignore[valid-type]
+            description="Only mediators whose appointment has this status today.")] = None,
+        trained_since: Annotated[date | None, strawberry.argument(
+            description="Only mediators with a training record on or after this day.")] = None,
     ) -> list[MediatorType]:
         codes = None
         if region:
             codes = [a.code for a in await agency_service.list_all()
                      if a.region_code == region or a.region_code.startswith(region)]
-        found = await mediator_service.list_all(specialty=specialty, expert=expert, agency_codes=codes)
+        found = await mediator_service.list_all(specialty=specialty, expert=expert, agency_codes=codes, kind=kind,
+                                                status=status, trained_since=trained_since)
         return [MediatorType.from_model(m) for m in found]
 
     @strawberry.field(description="Any object by its global ID (Relay), if the caller may see it.",

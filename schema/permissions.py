@@ -215,3 +215,39 @@ class CanSeeMeetingAgenda(PolicyPermission):
     async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
                       source: Any = None) -> bool:
         return policy.can_view_meeting(principal, source.model)
+
+
+async def _mediator_from_input(info: Info, kwargs: dict[str, Any]) -> tuple[Any, list[str]] | None:
+    """The mediator an input names, with the path of the region they work in; None when unknown."""
+    mediator = await info.context.loaders.mediator_by_code.load(str(kwargs["input"].mediator))
+    if mediator is None:
+        return None
+    return mediator, await info.context.loaders.region_path_by_code.load(mediator.region_code) or []
+
+
+class CanAppointMediator(PolicyPermission):
+    """Appointing a mediator: the justice bureau and coordination centres over the mediator's region."""
+
+    message = "mediators are appointed by the justice bureau and the coordination centres of their region"
+
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
+        return [str(kwargs["input"].mediator)]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
+        found = await _mediator_from_input(info, kwargs)
+        return found is None or policy.can_appoint_mediator(principal, found[1])  # unknown: BAD_USER_INPUT
+
+
+class CanRecordTraining(PolicyPermission):
+    """A mediator's training: those who may appoint them, and the mediator's own agency."""
+
+    message = "training is recorded by the mediator's agency, the justice bureau and their region's centres"
+
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
+        return [str(kwargs["input"].mediator)]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
+        found = await _mediator_from_input(info, kwargs)
+        return found is None or policy.can_record_training(principal, found[1], found[0].agency_code)

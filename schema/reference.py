@@ -9,8 +9,10 @@ from strawberry.types import Info
 
 from hub.agencies.models import Agency
 from hub.mediators.models import Mediator
+from hub.mediators.service import today
 from hub.regions.models import Region
 from schema.enums import AgencyKind, Category, Channel, MediatorKind, RegionLevel
+from schema.mediators import AppointmentType, TrainingRecordType
 from schema.relay import Node, to_global_id
 
 
@@ -64,9 +66,18 @@ class MediatorType(Node):
     kind: MediatorKind = strawberry.field(description="专职、兼职、网格员、律师、志愿者.")  # type: ignore[valid-type]
     specialties: list[Category] = strawberry.field(description="Dispute categories the mediator specialises in.")  # type: ignore[valid-type]
     expert: bool = strawberry.field(description="In the expert pool (调解专家库).")
-    trainings: list[str] = strawberry.field(description="Training courses taken.")
+    trainings: list[str] = strawberry.field(description="Training courses taken (registered and recorded ones).")
+    appointment: AppointmentType | None = strawberry.field(description="选聘 — the current appointment, if any.")
+    training_records: list[TrainingRecordType] = strawberry.field(
+        description="培训记录 — courses and guidance (对口指导), oldest first.")
+    training_hours: float = strawberry.field(description="Hours of all training records.")
     agency_code: strawberry.Private[str]
     region_code: strawberry.Private[str]
+
+    @strawberry.field(description="当前办案量 — open cases with a mediation session of the mediator's agency "
+                                  "naming the mediator.")
+    async def current_case_load(self, info: Info) -> int:
+        return await info.context.loaders.case_load_by_mediator.load((self.agency_code, self.name))
 
     @strawberry.field(description="The mediator's agency.")
     async def agency(self, info: Info) -> AgencyType | None:
@@ -82,4 +93,7 @@ class MediatorType(Node):
         specialties: list[Any] = [s for s in m.specialties if s in Category.__members__]
         return cls(id=to_global_id("Mediator", m.code), code=m.code, name=m.name, kind=m.kind,
                    specialties=[Category(s) for s in specialties], expert=m.expert,
-                   trainings=m.trainings, agency_code=m.agency_code, region_code=m.region_code)
+                   trainings=m.courses(), agency_code=m.agency_code, region_code=m.region_code,
+                   appointment=AppointmentType.from_model(m.appointment, today()) if m.appointment else None,
+                   training_records=[TrainingRecordType.from_model(t) for t in m.training_records],
+                   training_hours=m.training_hours())

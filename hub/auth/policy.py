@@ -11,6 +11,8 @@
 - Summaries, early warnings and joint meetings belong to coordination centres (for their region
   and below); a meeting's participants may read it and its brief.
 - The audit trail is read by coordination centres (entries of agencies in their region).
+- Mediators are appointed (选聘) by the justice bureau and coordination centres whose region holds
+  the mediator's; their training is recorded by those and by the mediator's own agency.
 - ID numbers, credit codes, phones and addresses are masked unless the user holds the `pii` role.
 """
 
@@ -24,6 +26,7 @@ from typing import Any
 from hub.agencies.models import AgencyKind
 from hub.auth.tokens import Role
 
+MEDIATOR_MANAGERS = frozenset({AgencyKind.JUSTICE_BUREAU, AgencyKind.COORDINATION_CENTRE})
 RESTRICTED_READERS = frozenset({AgencyKind.STABILITY_OFFICE, AgencyKind.COORDINATION_CENTRE})
 LOOKUP_AGENCIES = frozenset({AgencyKind.PETITION_BUREAU})
 MIN_PURPOSE = 4  # characters
@@ -128,6 +131,16 @@ def can_read_audit(principal: Principal) -> bool:
 def audit_scope(principal: Principal) -> dict[str, Any]:
     """The audit entries the caller may read: those of agencies in its region."""
     return {"region_path": principal.region_code}
+
+
+def can_appoint_mediator(principal: Principal, region_path: Sequence[str]) -> bool:
+    """Appoint, renew or dismiss a mediator: the justice bureau or a coordination centre over their region."""
+    return principal.agency_kind in MEDIATOR_MANAGERS and covers_region(principal, region_path)
+
+
+def can_record_training(principal: Principal, region_path: Sequence[str], agency_code: str) -> bool:
+    """Record a mediator's training: those who may appoint them, and the mediator's own agency."""
+    return can_appoint_mediator(principal, region_path) or principal.agency_code == agency_code
 
 
 def sees_personal_data(principal: Principal) -> bool:
