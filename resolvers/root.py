@@ -13,18 +13,20 @@ from resolvers.analytics import AnalyticsQuery
 from resolvers.audit import AuditQuery
 from resolvers.cases import CaseQuery
 from resolvers.ingest import IngestMutation
+from resolvers.mediators import MediatorMutation, MediatorQuery
 from resolvers.meetings import MeetingMutation, MeetingQuery
 from resolvers.people import PersonQuery
 from resolvers.reference import ReferenceQuery
 from resolvers.system import SystemQuery
+from resolvers.typical_cases import TypicalCaseMutation, TypicalCaseQuery
 from resolvers.viewer import ViewerQuery
 from schema.errors import ErrorCodes, HubSchema
 from schema.limits import Limits, limit_extensions
 from schema.records import RECORD_TYPES
 
 Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQuery, AuditQuery, ReferenceQuery, SystemQuery,
-                                ViewerQuery))
-Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation))
+                                ViewerQuery, MediatorQuery, TypicalCaseQuery))
+Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation, MediatorMutation, TypicalCaseMutation))
 
 
 def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> strawberry.Schema:

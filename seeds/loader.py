@@ -18,7 +18,9 @@ from hub.regions import service as region_service
 from hub.regions.models import Region
 from seeds import generator
 from seeds.generator import DEFAULT_SEED, RegionSeed
+from seeds.mediator_records import load_mediator_records
 from seeds.meetings import load_meetings
+from seeds.typical_cases import load_typical_cases
 
 
 @dataclass
@@ -47,9 +49,9 @@ def _region_documents(seeds: list[RegionSeed]) -> list[Region]:
 
 
 async def load_reference_data(*, seed: int = DEFAULT_SEED) -> tuple[int, int, int]:
-    """Regions, agencies and mediators of the demo district (idempotent)."""
+    """Regions, agencies and mediators (with appointments and training) of the demo district (idempotent)."""
     regions, agencies, mediators = generator.reference_data(seed)
-    return (
+    counts = (
         await region_service.upsert_many(regions=_region_documents(regions)),
         await agency_service.upsert_many(agencies=[
             Agency(code=a.code, name=a.name, kind=a.kind, region_code=a.region_code, parent_code=a.parent_code)
@@ -61,6 +63,8 @@ async def load_reference_data(*, seed: int = DEFAULT_SEED) -> tuple[int, int, in
             for m in mediators
         ]),
     )
+    await load_mediator_records(mediators, seed=seed)  # appointments and training, through the service
+    return counts
 
 
 async def load(
@@ -90,6 +94,7 @@ async def load(
         if on_batch:
             on_batch(len(outcome.results))
     summary.meetings = len(await load_meetings(now=now or generator.DEFAULT_NOW))
+    await load_typical_cases(keys=keys)
     return summary
 
 

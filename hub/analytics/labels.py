@@ -61,3 +61,6 @@ CASE_ORDER = {
 }
 INGEST_STATUS = {"CREATED": "新增", "UPDATED": "更新", "UNCHANGED": "无变化", "REJECTED": "拒收"}
 AUDIT_OUTCOME = {"OK": "成功", "DENIED": "拒绝", "FAILED": "出错"}
+APPOINTMENT_STATUS = {"APPOINTED": "在聘", "EXPIRED": "聘期届满", "DISMISSED": "解聘"}
+TRAINING_KIND = {"COURSE": "培训课程", "GUIDANCE": "对口指导"}
+TYPICAL_CASE_STATUS = {"NOMINATED": "已推荐", "SELECTED": "已入选", "REJECTED": "未入选"}

@@ -10,6 +10,7 @@ from hub.meetings.models import JointMeeting
 from hub.people.models import Person, PersonKey
 from hub.records.models import RECORD_CLASSES, Record
 from hub.regions.models import Region
+from hub.typical_cases.models import TypicalCase
 
 DOCUMENT_MODELS: list[type] = [
     Region,
@@ -24,5 +25,6 @@ DOCUMENT_MODELS: list[type] = [
     *RECORD_CLASSES.values(),
     Mediator,
     JointMeeting,
+    TypicalCase,
     AuditEntry,
 ]

@@ -595,6 +595,7 @@ async def drive(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalData
     await _lookups(http, token_for)
     await _analytics(http, token_for)
     await _meetings(http, token_for, case_ids)
+    await _typical_cases(http, token_for)
     await _reference_and_nodes(http, token_for, case_nos[0])
     await _audit(http, token_for)
     await _reports()
@@ -728,6 +729,35 @@ async def _meetings(http: httpx.AsyncClient, token_for: TokenFor, case_ids: list
         await gql(http, COMPLETE, id=meeting_id, key="D1")
     with during("jointMeetingBrief(meetingId) of a meeting with an earlier one"):
         await gql(http, BRIEF, id=meeting_id)
+
+
+TYPICAL_CASES = """query($category: Category, $keyword: String, $after: String) {
+  typicalCases(category: $category, keyword: $keyword, first: 1, after: $after) {
+    totalCount pageInfo { endCursor } nodes { id nominatedBy { code } region { code } } } }"""
+TYPICAL_CASE = """query($id: ID!) { typicalCase(id: $id) { id status } }"""
+NOMINATIONS = """query($status: TypicalCaseStatus) { typicalCaseNominations(status: $status) { id caseNo } }"""
+REJECT_TYPICAL = """mutation($id: ID!) { rejectTypicalCase(id: $id, reason: "典型性不足") { status } }"""
+
+
+async def _typical_cases(http: httpx.AsyncClient, token_for: TokenFor) -> None:
+    """The typical-case library: search (each argument, a second page), one entry, nominations, a decision."""
+    act_as(http, token_for(COURT))
+    with during("typicalCases as an agency, two pages"):
+        page = (await gql(http, TYPICAL_CASES))["typicalCases"]
+        await gql(http, TYPICAL_CASES, after=page["pageInfo"]["endCursor"])
+    with during("typicalCases(category, keyword) as an agency"):
+        await gql(http, TYPICAL_CASES, category="LABOUR", keyword="调解")
+        await gql(http, TYPICAL_CASES, keyword="纠纷")
+    with during("typicalCase(id) as an agency"):
+        await gql(http, TYPICAL_CASE, id=page["nodes"][0]["id"])
+    with during("typicalCaseNominations as an agency (its own)"):
+        await gql(http, NOMINATIONS)
+    act_as(http, token_for(CC))
+    with during("typicalCaseNominations(status) as the district centre"):
+        await gql(http, NOMINATIONS, status="REJECTED")
+        nominated = (await gql(http, NOMINATIONS))["typicalCaseNominations"]
+    with during("rejectTypicalCase as the district centre"):
+        await gql(http, REJECT_TYPICAL, id=nominated[0]["id"])
 
 
 async def _reference_and_nodes(http: httpx.AsyncClient, token_for: TokenFor, case_no: str) -> None:
@@ -878,6 +908,15 @@ SITE_WORDS = {
     "hub/cases/service.py allocate_numbers": "case numbers allocated (`findAndModify` with `$inc`)",
     "seeds/loader.py load": "`hub seed --if-empty`: is there any case?",
     "seeds/meetings.py _agenda": "`hub seed`: the demo meeting's agenda",
+    "hub/typical_cases/service.py get": "one typical case (`typicalCase`, the permission checks of its mutations)",
+    "hub/typical_cases/service.py get_by_case": "a case's nomination (`nominateTypicalCase`, `hub seed`)",
+    "hub/typical_cases/service.py nominate": "a nomination saved (insert, or replaced by `_id`)",
+    "hub/typical_cases/service.py _decide": "a decision saved (replaced by `_id`)",
+    "hub/typical_cases/service.py search": "a page of `typicalCases` (selected; category; keyword regex over the text)",
+    "hub/typical_cases/service.py count": "`typicalCases { totalCount }`",
+    "hub/typical_cases/service.py list_nominations": "`typicalCaseNominations`: a centre's region's, an agency's own",
+    "hub/typical_cases/service.py parties_of": "the persons of a nominated case (their clear data, to remove it)",
+    "seeds/typical_cases.py _resolved_cases": "`hub seed`: the resolved demo cases nominated",
 }
 
 
