@@ -63,8 +63,7 @@ class CanViewTypicalCase(PolicyPermission):
     async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
                       source: Any = None) -> bool:
         entry = await _entry(kwargs)
-        return (entry is None or entry.status is Status.SELECTED or entry.nominated_by == principal.agency_code
-                or policy.can_analyse(principal, entry.region_path))
+        return entry is None or policy.can_read_typical_case(principal, entry)
 
 
 def _ids(kwargs: dict[str, Any], result: Any) -> list[str]:

@@ -147,3 +147,8 @@ def sees_personal_data(principal: Principal) -> bool:
     """Clear ID numbers, credit codes, phones and addresses."""
     return Role.PII.value in principal.roles
 
+
+def can_read_typical_case(principal: Principal, entry: Any) -> bool:
+    """A typical case: selected ones are for every agency (training); others for the nominator and the region's centres."""
+    return (str(entry.status) == "SELECTED" or entry.nominated_by == principal.agency_code
+            or can_analyse(principal, entry.region_path))
