@@ -65,11 +65,7 @@ class ReferenceQuery:
         trained_since: Annotated[date | None, strawberry.argument(
             description="Only mediators with a training record on or after this day.")] = None,
     ) -> list[MediatorType]:
-        codes = None
-        if region:
-            codes = [a.code for a in await agency_service.list_all()
-                     if a.region_code == region or a.region_code.startswith(region)]
-        found = await mediator_service.list_all(specialty=specialty, expert=expert, agency_codes=codes, kind=kind,
+        found = await mediator_service.list_all(specialty=specialty, expert=expert, region_code=region, kind=kind,
                                                 status=status, trained_since=trained_since)
         return [MediatorType.from_model(m) for m in found]
 
@@ -99,6 +95,6 @@ class ReferenceQuery:
             meeting = await meeting_service.get(meeting_id=object_id(id, "JointMeeting"))  # type: ignore[arg-type]
             return JointMeetingType.from_model(meeting) if meeting else None
         if type_name == "Mediator":
-            found_m = [m for m in await mediator_service.list_all() if m.code == raw]
-            return MediatorType.from_model(found_m[0]) if found_m else None
+            mediator = (await mediator_service.get_many_by_code(codes=[raw])).get(raw)
+            return MediatorType.from_model(mediator) if mediator else None
         return None

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pymongo import UpdateOne
 
 from hub.agencies import service as agency_service
+from hub.cases.derive import REPORTING_TZ
 from hub.cases.models import OPEN_STATUSES, Case
 from hub.errors import BadUserInput
 from hub.mediators.models import Appointment, AppointmentStatus, Mediator, MediatorKind, TrainingKind, TrainingRecord
@@ -19,13 +19,12 @@ from hub.records.models import Record
 from hub.regions import service as region_service
 from hub.store.service import bulk_write, replace_by_key
 
-_CST = ZoneInfo("Asia/Shanghai")
 MAX_TERM_YEARS = 10
 
 
 def today() -> date:
     """Today in Asia/Shanghai: the day appointment terms are judged on."""
-    return datetime.now(_CST).date()
+    return datetime.now(REPORTING_TZ).date()
 
 
 def _status_query(status: AppointmentStatus, on: date) -> dict[str, Any]:
@@ -38,12 +37,15 @@ def _status_query(status: AppointmentStatus, on: date) -> dict[str, Any]:
 
 async def list_all(
     *, specialty: str | None = None, expert: bool | None = None, agency_codes: list[str] | None = None,
-    kind: MediatorKind | None = None, status: AppointmentStatus | None = None, trained_since: date | None = None,
-    on: date | None = None,
+    region_code: str | None = None, kind: MediatorKind | None = None, status: AppointmentStatus | None = None,
+    trained_since: date | None = None, on: date | None = None,
 ) -> list[Mediator]:
-    """Mediators filtered by specialty, expert pool, agencies, kind, appointment status (on a day) and
-    training since a day, by code."""
+    """Mediators filtered by specialty, expert pool, agencies, the agencies of a region and below it, kind,
+    appointment status (on a day) and training since a day, by code."""
     query: dict[str, Any] = {}
+    if region_code:
+        in_region = {a.code for a in await agency_service.list_all() if a.region_code.startswith(region_code)}
+        agency_codes = sorted(in_region if agency_codes is None else in_region & set(agency_codes))
     if specialty:
         query["specialties"] = specialty
     if expert is not None:
@@ -99,7 +101,7 @@ class NewTraining:
 async def _mediators_or_raise(codes: Iterable[str]) -> dict[str, Mediator]:
     codes = set(codes)
     found = await get_many_by_code(codes=codes)
-    unknown = sorted(set(codes) - set(found))
+    unknown = sorted(codes - set(found))
     if unknown:
         raise BadUserInput(f"unknown mediator code(s): {', '.join(unknown)}", field="mediator")
     return found
@@ -200,12 +202,6 @@ class TownshipTraining:
     hours: float
 
 
-async def in_region(*, region_code: str) -> list[Mediator]:
-    """Mediators of the agencies in a region or below it, by code."""
-    codes = [a.code for a in await agency_service.list_all() if a.region_code.startswith(region_code)]
-    return await list_all(agency_codes=codes)
-
-
 async def training_summary(*, region_code: str, since: date | None, until: date | None) -> list[TownshipTraining]:
     """Per township of the region (the region itself when it is one): mediators working there, how many
     trained in the period, and the period's training hours."""
@@ -216,7 +212,7 @@ async def training_summary(*, region_code: str, since: date | None, until: date 
                  else [r for r in await region_service.list_children(parent_code=region.code)
                        if str(r.level) == "TOWNSHIP"])
     by_township: dict[str, list[Mediator]] = {t.code: [] for t in townships}
-    for mediator in await in_region(region_code=region_code):
+    for mediator in await list_all(region_code=region_code):
         for code, members in by_township.items():
             if mediator.region_code.startswith(code):
                 members.append(mediator)
