@@ -152,3 +152,11 @@ def can_read_typical_case(principal: Principal, entry: Any) -> bool:
     """A typical case: selected ones are for every agency (training); others for the nominator and the region's centres."""
     return (str(entry.status) == "SELECTED" or entry.nominated_by == principal.agency_code
             or can_analyse(principal, entry.region_path))
+
+
+def typical_case_scope(principal: Principal) -> dict[str, Any]:
+    """The nominations the caller follows (`can_read_typical_case` as a query, selected ones aside): a
+    coordination centre its region's, any other agency its own."""
+    if principal.is_coordination_centre:
+        return {"region_path": principal.region_code}
+    return {"nominated_by": principal.agency_code}

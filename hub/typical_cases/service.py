@@ -10,6 +10,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from hub.auth import policy
 from hub.auth.policy import Principal
 from hub.cases import service as case_service
 from hub.cases.models import Case, CaseStatus, Category
@@ -170,7 +171,5 @@ async def count(*, category: Category | None = None, keyword: str | None = None)
 async def list_nominations(*, principal: Principal, status: TypicalCaseStatus) -> list[TypicalCase]:
     """Entries of a status the caller follows, latest nominated first: a coordination centre's region's,
     any other agency's own nominations."""
-    scope: dict[str, Any] = ({"region_path": principal.region_code} if principal.is_coordination_centre
-                             else {"nominated_by": principal.agency_code})
-    return await (TypicalCase.find({**scope, "status": status.value}).sort(("nominated_at", -1), ("_id", -1))
+    return await (TypicalCase.find({**policy.typical_case_scope(principal), "status": status.value}).sort(("nominated_at", -1), ("_id", -1))
                   .limit(MAX_NOMINATIONS).to_list())
