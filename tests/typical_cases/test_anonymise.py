@@ -67,10 +67,11 @@ def secrets_of(parties: list[dict[str, str]]) -> list[str]:
 @st.composite
 def write_ups(draw: st.DrawFn, secrets: list[str]) -> WriteUp:
     """A write-up of five parts, each filler text with the parties' data embedded anywhere."""
-    def part() -> str:
-        pieces = draw(st.lists(st.one_of(FILLER, st.sampled_from(secrets)), min_size=1, max_size=8))
+    def part(most: int = 8) -> str:
+        pieces = draw(st.lists(st.one_of(FILLER, st.sampled_from(secrets)), min_size=1, max_size=most))
         return "".join(pieces) + draw(st.sampled_from(secrets))
-    return WriteUp(title=part(), facts=part(), process=part(), legal_basis=part(), lessons=part())
+    # A title is at most MAX_TITLE (100) characters: at most 4 pieces and a secret, each at most 18, fit.
+    return WriteUp(title=part(most=4), facts=part(), process=part(), legal_basis=part(), lessons=part())
 
 
 @settings(max_examples=300, deadline=None)
