@@ -72,6 +72,7 @@ DEPARTMENT_OF = {
     "ENVIRONMENT": "QH-STHJJ",
     "FOOD_DRUG_SAFETY": "QH-SCJGJ",
     "INTELLECTUAL_PROPERTY": "QH-SCJGJ",
+    "ENTERPRISE_RESTRUCTURING": "QH-RSJ",
 }
 # Where responsibility is unclear a dispute may be passed round these departments, in this order.
 PASSED_AROUND = {
@@ -88,6 +89,7 @@ CATEGORY_WEIGHTS = {
     "NEIGHBOUR": 20, "MARRIAGE_FAMILY": 15, "LABOUR": 13, "TRAFFIC_ACCIDENT": 11,
     "PROPERTY_MANAGEMENT": 10, "CONTRACT": 7, "PRIVATE_LENDING": 7, "LAND_ACQUISITION": 4,
     "MEDICAL": 4, "OTHER": 4, "ENVIRONMENT": 3, "INTELLECTUAL_PROPERTY": 1, "FOOD_DRUG_SAFETY": 1,
+    "MILITARY_RELATED": 1, "ENTERPRISE_RESTRUCTURING": 1,
 }
 
 # Per category: issues, each with what the applicant demands and agreement terms
@@ -210,6 +212,22 @@ CATEGORY_TEXT: dict[str, dict[str, Any]] = {
             "房屋租赁押金": ("返还押金", (("{resp}退还押金{amount}元，租赁合同解除", 1000, 10000),)),
             "买卖合同违约": ("承担违约责任", (("{resp}支付违约金{amount}元", 5000, 100000),)),
             "土地承包合同": ("继续履行合同", (("双方继续履行承包合同，{resp}补付承包费{amount}元", 3000, 50000),)),
+        }),
+    "MILITARY_RELATED": dict(
+        domain="涉军维权",
+        details=("当事人系退役军人，情绪较为激动", "曾多次到区信访局反映", "诉求涉及政策落实"),
+        issues={
+            "退役安置待遇": ("落实安置待遇", (("{resp}按政策为{app}补发安置待遇{amount}元", 3000, 50000),)),
+            "优抚金发放": ("补发优抚金", (("{resp}于{days}日内补发优抚金{amount}元", 1000, 20000),)),
+            "军人家属就业": ("协调安排就业", (("{resp}协调为{app}家属安排公益性岗位，{app}不再主张其他诉求", 0, 0),)),
+        }),
+    "ENTERPRISE_RESTRUCTURING": dict(
+        domain="企业改制",
+        details=("涉及原企业职工多人，有聚集苗头", "改制时遗留问题，时间跨度长", "原企业已注销，责任主体不清"),
+        issues={
+            "改制职工安置": ("落实职工安置", (("{resp}一次性支付{app}安置补偿金{amount}元", 10000, 120000),)),
+            "社保接续": ("补缴养老保险", (("{resp}于{days}日内为{app}补缴养老保险费{amount}元", 5000, 60000),)),
+            "集资款返还": ("返还职工集资款", (("{resp}分期返还{app}集资款{amount}元", 5000, 80000),)),
         }),
     "OTHER": dict(
         domain="基层社会治理",

@@ -191,7 +191,8 @@ class World:
                 return crowd, [public], []
             return crowd, [org("employer" if category == "LABOUR" else "factory")], []
         pools = {"LABOUR": "employer", "PROPERTY_MANAGEMENT": "property", "MEDICAL": "hospital",
-                 "ENVIRONMENT": "factory", "FOOD_DRUG_SAFETY": "shop", "CONTRACT": "company"}
+                 "ENVIRONMENT": "factory", "FOOD_DRUG_SAFETY": "shop", "CONTRACT": "company",
+                 "ENTERPRISE_RESTRUCTURING": "employer", "MILITARY_RELATED": "employer"}
         # an IP holder (pooled company) against an individual seller: two pooled organisations
         # would give distinct cases identical party sets, which ingestion merges as one dispute
         applicants = [org("company")] if category == "INTELLECTUAL_PROPERTY" else [person()]

@@ -6,7 +6,8 @@ CATEGORY = {
     "LAND_ACQUISITION": "征地拆迁", "LABOUR": "劳动争议", "ENVIRONMENT": "环境污染", "MEDICAL": "医疗纠纷",
     "TRAFFIC_ACCIDENT": "交通事故", "PRIVATE_LENDING": "民间借贷", "PROPERTY_MANAGEMENT": "物业管理",
     "INTELLECTUAL_PROPERTY": "知识产权", "FOOD_DRUG_SAFETY": "食品药品安全", "NEIGHBOUR": "邻里纠纷",
-    "MARRIAGE_FAMILY": "婚姻家庭", "CONTRACT": "合同纠纷", "OTHER": "其他",
+    "MARRIAGE_FAMILY": "婚姻家庭", "CONTRACT": "合同纠纷", "MILITARY_RELATED": "涉军", "ENTERPRISE_RESTRUCTURING": "企业改制",
+    "OTHER": "其他",
 }
 CHANNEL = {
     "PEOPLES": "人民调解", "ADMINISTRATIVE": "行政调解", "JUDICIAL": "司法调解", "SOCIAL": "社会调解",
@@ -64,3 +65,10 @@ AUDIT_OUTCOME = {"OK": "成功", "DENIED": "拒绝", "FAILED": "出错"}
 APPOINTMENT_STATUS = {"APPOINTED": "在聘", "EXPIRED": "聘期届满", "DISMISSED": "解聘"}
 TRAINING_KIND = {"COURSE": "培训课程", "GUIDANCE": "对口指导"}
 TYPICAL_CASE_STATUS = {"NOMINATED": "已推荐", "SELECTED": "已入选", "REJECTED": "未入选"}
+BACKLOG_KIND = {"ACCUMULATED": "积案", "OLD": "老案", "DIFFICULT": "难案", "HARD_BONE": "骨头案", "NAIL": "钉子案"}
+RESPONSIBILITY_LEVEL = {"DISTRICT": "区级", "TOWNSHIP": "乡镇(街道)级", "VILLAGE": "村(社区)级"}
+ESCALATION_STAGE = {"UNIT": "责任单位", "COORDINATION_CENTRE": "大调解协调中心", "PARTY_GOVERNMENT": "党委、政府"}
+CLEARANCE_OUTCOME = {"RESOLVED": "化解", "LAWFUL_CHANNEL": "依法导入法定途径", "PETITION_ENDED": "息诉罢访",
+                     "CONCLUDED": "依法终结"}
+CAMPAIGN_STEP = {"ENROLLED": "纳入清仓", "ASSIGNED": "明确责任", "ESCALATED": "提级协调", "CLEARED": "消案"}
+CAMPAIGN_DIMENSION = {"TOWNSHIP": "乡镇(街道)", "LEVEL": "责任层级", "KIND": "案件类别"}

@@ -71,6 +71,8 @@ CATEGORY_WORDS: dict[str, Category] = {
     "邻里": Category.NEIGHBOUR, "相邻关系": Category.NEIGHBOUR,
     "婚姻家庭": Category.MARRIAGE_FAMILY, "婚姻": Category.MARRIAGE_FAMILY, "家庭": Category.MARRIAGE_FAMILY,
     "合同": Category.CONTRACT,
+    "涉军": Category.MILITARY_RELATED, "退役军人": Category.MILITARY_RELATED,
+    "企业改制": Category.ENTERPRISE_RESTRUCTURING, "改制": Category.ENTERPRISE_RESTRUCTURING,
     "其他": Category.OTHER, "其它": Category.OTHER,
 }
 
