@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from hub.agencies import service as agency_service
+from hub.campaigns import service as campaign_service
 from hub.cases import service as case_service
 from hub.mediators import service as mediator_service
 from hub.meetings import service as meeting_service
@@ -16,6 +17,7 @@ from hub.people import service as person_service
 from hub.records import service as record_service
 from hub.regions import service as region_service
 from resolvers.context import Context
+from schema.campaigns import CampaignType, EnrolmentType
 from schema.cases import CaseType
 from schema.enums import AgencyKind, Category, MediatorKind
 from schema.mediators import AppointmentStatus
@@ -94,6 +96,13 @@ class ReferenceQuery:
         if type_name == "JointMeeting":
             meeting = await meeting_service.get(meeting_id=object_id(id, "JointMeeting"))  # type: ignore[arg-type]
             return JointMeetingType.from_model(meeting) if meeting else None
+        if type_name == "Campaign":
+            campaign = await campaign_service.get(campaign_id=object_id(id, "Campaign"))  # type: ignore[arg-type]
+            return CampaignType.from_model(campaign) if campaign else None
+        if type_name == "CampaignEnrolment":
+            enrolment = await campaign_service.get_enrolment(
+                enrolment_id=object_id(id, "CampaignEnrolment"))  # type: ignore[arg-type]
+            return EnrolmentType.from_model(enrolment) if enrolment else None
         if type_name == "Mediator":
             mediator = (await mediator_service.get_many_by_code(codes=[raw])).get(raw)
             return MediatorType.from_model(mediator) if mediator else None

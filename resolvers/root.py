@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 
 from resolvers.analytics import AnalyticsQuery
 from resolvers.audit import AuditQuery
+from resolvers.campaigns import CampaignMutation, CampaignQuery
 from resolvers.cases import CaseQuery
 from resolvers.ingest import IngestMutation
 from resolvers.mediators import MediatorMutation, MediatorQuery
@@ -25,8 +26,9 @@ from schema.limits import Limits, limit_extensions
 from schema.records import RECORD_TYPES
 
 Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQuery, AuditQuery, ReferenceQuery, SystemQuery,
-                                ViewerQuery, MediatorQuery, TypicalCaseQuery))
-Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation, MediatorMutation, TypicalCaseMutation))
+                                ViewerQuery, MediatorQuery, TypicalCaseQuery, CampaignQuery))
+Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation, MediatorMutation, TypicalCaseMutation,
+                                      CampaignMutation))
 
 
 def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> strawberry.Schema:

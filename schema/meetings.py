@@ -12,6 +12,7 @@ from hub.meetings import models as m
 from hub.meetings.brief import AgendaItem, Brief
 from hub.meetings.service import OpenDecision
 from schema.analytics import EarlyWarningType, SummaryType
+from schema.campaigns import BriefCampaignType, CampaignProgressType, CampaignType
 from schema.cases import CaseType
 from schema.enums import described_enum
 from schema.permissions import CanSeeMeetingAgenda
@@ -134,6 +135,9 @@ class JointMeetingBriefType:
     agenda: list[AgendaItemType] = strawberry.field(description="Each agenda case with its latest records and open handovers.")
     open_decisions: list[OpenDecisionType] = strawberry.field(description="Open decisions of earlier meetings, overdue first.")
     warnings: list[EarlyWarningType] = strawberry.field(description="The region's current early warnings, most severe first.")
+    campaigns: list[BriefCampaignType] = strawberry.field(
+        description="攻坚破难·清仓消案 — the backlog-clearance campaigns of the region (and below) that ran in the "
+                    "period, with their progress.")
     region_code: strawberry.Private[str]
 
     @strawberry.field(description="The region.")
@@ -150,6 +154,9 @@ class JointMeetingBriefType:
             trend=SummaryType.from_domain(b.trend), agenda=[AgendaItemType.from_domain(i) for i in b.agenda],
             open_decisions=[OpenDecisionType.from_domain(o) for o in b.open_decisions],
             warnings=[EarlyWarningType.from_domain(w) for w in b.warnings], region_code=b.region.code,
+            campaigns=[BriefCampaignType(campaign=CampaignType.from_model(c.campaign),
+                                         by_township=CampaignProgressType.from_domain(c.by_township),
+                                         by_kind=CampaignProgressType.from_domain(c.by_kind)) for c in b.campaigns],
         )
 
 

@@ -14,8 +14,9 @@ from strawberry.types import Info
 
 from hub.audit.models import Outcome
 from hub.auth import policy
+from hub.campaigns import service as campaign_service
 from hub.errors import Forbidden
-from schema.relay import from_global_id
+from schema.relay import from_global_id, object_id
 
 
 class PolicyPermission(BasePermission):
@@ -172,7 +173,7 @@ class CanReadAudit(PolicyPermission):
 
 class CanViewNode(PolicyPermission):
     """`node(id)` follows the same rules as the typed fields: a case, a record (its case, and its
-    visibility), a person (one of their cases) and a meeting are checked."""
+    visibility), a person (one of their cases), a meeting, a campaign and an enrolment are checked."""
 
     message = "your agency may not see this object"
 
@@ -194,6 +195,10 @@ class CanViewNode(PolicyPermission):
             case = await loaders.case_by_id.load(record.case_id)
             return (case is not None and policy.can_view_case(principal, case.model)
                     and bool(policy.visible_records(principal, [record])))
+        if type_name == "Campaign":
+            return await CanViewCampaign().allowed(principal, info, {"id": kwargs["id"]})
+        if type_name == "CampaignEnrolment":
+            return await CanViewEnrolment().allowed(principal, info, {"id": kwargs["id"]})
         if type_name == "Person":
             person = await loaders.person_by_id.load(raw)
             if person is None:
@@ -251,3 +256,115 @@ class CanRecordTraining(PolicyPermission):
                       source: Any = None) -> bool:
         found = await _mediator_from_input(info, kwargs)
         return found is None or policy.can_record_training(principal, found[1], found[0].agency_code)
+
+
+# --- backlog-clearance campaigns ------------------------------------------------------------------
+
+
+async def _campaign(kwargs: dict[str, Any]) -> Any:
+    raw = kwargs.get("campaign_id") or kwargs.get("id")
+    return await campaign_service.get(campaign_id=object_id(raw, "Campaign"))  # type: ignore[arg-type]
+
+
+async def _enrolment(kwargs: dict[str, Any]) -> Any:
+    return await campaign_service.get_enrolment(
+        enrolment_id=object_id(kwargs["id"], "CampaignEnrolment"))  # type: ignore[arg-type]
+
+
+class CanCreateCampaign(PolicyPermission):
+    """A new campaign: a coordination centre at or above its region."""
+
+    message = "campaigns are run by the region's coordination centres"
+
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
+        return [str(kwargs["input"].region)]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
+        path = await _region_path(info, kwargs["input"].region)
+        return path is None or policy.can_run_campaign(principal, path)  # unknown region: the resolver says so
+
+
+class CanRunCampaign(PolicyPermission):
+    """Enrolling cases in a campaign: its region's coordination centres."""
+
+    message = "campaigns are run by the region's coordination centres"
+
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
+        return [str(kwargs.get("campaign_id") or kwargs.get("id"))]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
+        campaign = await _campaign(kwargs)
+        return campaign is None or policy.can_run_campaign(principal, campaign.region_path)
+
+
+class CanViewCampaign(PolicyPermission):
+    """A campaign and its figures: its region's coordination centres and the agencies inside its region."""
+
+    message = "a campaign is read by the agencies of its region"
+
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
+        return [str(kwargs.get("id"))]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
+        campaign = await _campaign(kwargs)
+        return campaign is None or policy.can_view_campaign(principal, campaign)
+
+
+class CanAssignResponsibility(PolicyPermission):
+    """Naming the responsible unit of an enrolled case: the coordination centres of the case's region."""
+
+    message = "responsibility is assigned by the coordination centres of the case's region"
+
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
+        return [str(kwargs["id"])]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
+        enrolment = await _enrolment(kwargs)
+        return enrolment is None or policy.can_run_campaign(principal, enrolment.region_path)
+
+
+class CanEscalateEnrolment(PolicyPermission):
+    """One stage up: the responsible unit from its own stage; the coordination centres from any."""
+
+    message = ("a case is escalated by its responsible unit, and past the coordination centre only by a "
+               "coordination centre of its region")
+
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
+        return [str(kwargs["id"])]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
+        enrolment = await _enrolment(kwargs)
+        return enrolment is None or policy.can_escalate(principal, enrolment)
+
+
+class CanClearEnrolment(PolicyPermission):
+    """消案: the responsible unit or a coordination centre of the case's region."""
+
+    message = "a case is cleared by its responsible unit or the coordination centres of its region"
+
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
+        return [str(kwargs["id"])]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
+        enrolment = await _enrolment(kwargs)
+        return enrolment is None or policy.can_clear(principal, enrolment)
+
+
+class CanViewEnrolment(PolicyPermission):
+    """One enrolled case: the coordination centres of its region and its responsible unit."""
+
+    message = "an enrolled case is read by its responsible unit and the coordination centres of its region"
+
+    def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
+        return [str(kwargs["id"])]
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
+        enrolment = await _enrolment(kwargs)
+        return enrolment is None or policy.can_read_enrolment(principal, enrolment)

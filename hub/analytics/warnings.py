@@ -20,6 +20,7 @@ from bson import ObjectId
 from hub.analytics import labels
 from hub.analytics.summary import as_utc
 from hub.analytics.thresholds import Thresholds
+from hub.campaigns import service as campaign_service
 from hub.cases.derive import as_date
 from hub.cases.models import OPEN_STATUSES, Case, CaseFile, CaseTag
 from hub.records.enums import PartyRole, PetitionLevel, RecordKind, RiskLevel
@@ -48,12 +49,15 @@ class Rule(StrEnum):
     STALLED = "STALLED"
     HANDOVER_CHURN = "HANDOVER_CHURN"
     BACKLOG_UNASSIGNED = "BACKLOG_UNASSIGNED"
+    CAMPAIGN_OVERDUE = "CAMPAIGN_OVERDUE"
+    CAMPAIGN_UNASSIGNED = "CAMPAIGN_UNASSIGNED"
 
 
 RULE_LABELS = {
     Rule.REPEAT_PETITIONS: "重复信访", Rule.ESCALATED_PETITION: "越级信访", Rule.MASS_DISPUTE: "群体性纠纷",
     Rule.HIGH_RISK_WITHOUT_PLAN: "高风险未制定稳控方案", Rule.PLAN_REVIEW_OVERDUE: "稳控方案逾期未复核",
     Rule.STALLED: "久拖未决", Rule.HANDOVER_CHURN: "多次移交未受理", Rule.BACKLOG_UNASSIGNED: "积案无责任人",
+    Rule.CAMPAIGN_OVERDUE: "清仓案件逾期未化解", Rule.CAMPAIGN_UNASSIGNED: "清仓案件未明确责任",
 }
 
 
@@ -78,6 +82,7 @@ class Scope:
     thresholds: Thresholds
     cases: list[dict[str, Any]]
     petitions: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (case, record)
+    enrolments: list[dict[str, Any]] = field(default_factory=list)  # campaign enrolments not yet cleared
 
     @property
     def open_cases(self) -> Iterator[dict[str, Any]]:
@@ -188,6 +193,36 @@ def backlog_unassigned(scope: Scope) -> Iterator[EarlyWarning]:
                            f"已立案{(scope.as_of - case['opened_at']).days}天,属积案,未明确责任人")
 
 
+def _enrolment_warning(rule: Rule, severity: Severity, enrolment: Mapping[str, Any], reason: str,
+                       agency_code: str | None) -> EarlyWarning:
+    return EarlyWarning(rule=rule, severity=severity, case_id=enrolment["case_id"], case_no=enrolment["case_no"],
+                        reason=reason, agency_code=agency_code)
+
+
+def campaign_overdue(scope: Scope) -> Iterator[EarlyWarning]:
+    """清仓案件逾期未化解: an enrolled case not cleared by its responsibility's deadline."""
+    today = scope.as_of.date()
+    for enrolment in scope.enrolments:
+        deadline = as_date(enrolment.get("deadline"))
+        if deadline is not None and deadline < today:
+            days = (today - deadline).days
+            severity = Severity.CRITICAL if days > scope.thresholds.campaign_overdue_critical_days else Severity.HIGH
+            person = (enrolment.get("responsibility") or {}).get("person") or "—"
+            yield _enrolment_warning(Rule.CAMPAIGN_OVERDUE, severity, enrolment,
+                                     f"攻坚清仓案件应于{deadline.isoformat()}前化解(责任人{person}),已逾期{days}天",
+                                     enrolment.get("unit_code"))
+
+
+def campaign_unassigned(scope: Scope) -> Iterator[EarlyWarning]:
+    """清仓案件未明确责任: enrolled `campaign_assign_days` ago or more, and still no responsible unit."""
+    cutoff = scope.days_ago(scope.thresholds.campaign_assign_days)
+    for enrolment in scope.enrolments:
+        if enrolment.get("responsibility") is None and as_utc(enrolment["enrolled_at"]) <= cutoff:
+            days = (scope.as_of - as_utc(enrolment["enrolled_at"])).days  # type: ignore[operator]
+            yield _enrolment_warning(Rule.CAMPAIGN_UNASSIGNED, Severity.MEDIUM, enrolment,
+                                     f"纳入攻坚清仓{days}天,尚未明确责任单位和责任人", None)
+
+
 RULES: dict[Rule, Callable[[Scope], Iterable[EarlyWarning]]] = {
     Rule.REPEAT_PETITIONS: repeat_petitions,
     Rule.ESCALATED_PETITION: escalated_petition,
@@ -197,6 +232,8 @@ RULES: dict[Rule, Callable[[Scope], Iterable[EarlyWarning]]] = {
     Rule.STALLED: stalled,
     Rule.HANDOVER_CHURN: handover_churn,
     Rule.BACKLOG_UNASSIGNED: backlog_unassigned,
+    Rule.CAMPAIGN_OVERDUE: campaign_overdue,
+    Rule.CAMPAIGN_UNASSIGNED: campaign_unassigned,
 }
 
 _FIELDS = ("case_no", "status", "opened_at", "last_activity_at", "lead_agency_code", "risk_level", "tags",
@@ -206,7 +243,8 @@ _FIELDS = ("case_no", "status", "opened_at", "last_activity_at", "lead_agency_co
 
 
 async def load_scope(*, region: str, as_of: datetime, thresholds: Thresholds) -> Scope:
-    """The region's cases, and the petitions of those active within the petition windows."""
+    """The region's cases, the petitions of those active within the petition windows, and the campaign
+    enrolments not yet cleared."""
     query = {"region_path": region, "opened_at": {"$lte": as_of}}
     cursor = Case.get_pymongo_collection().find(query, {f: 1 for f in _FIELDS}, batch_size=READ_BATCH_SIZE)
     cases = await cursor.to_list()
@@ -219,7 +257,9 @@ async def load_scope(*, region: str, as_of: datetime, thresholds: Thresholds) ->
         for record in f.get("records", [])
         if record["kind"] == RecordKind.PETITION.value
     ]
-    return Scope(as_of=as_of, thresholds=thresholds, cases=cases, petitions=petitions)
+    enrolments = [e for e in await campaign_service.open_in_region(region_code=region)
+                  if as_utc(e["enrolled_at"]) <= as_of]  # type: ignore[operator]
+    return Scope(as_of=as_of, thresholds=thresholds, cases=cases, petitions=petitions, enrolments=enrolments)
 
 
 async def early_warnings(

@@ -13,6 +13,10 @@
 - The audit trail is read by coordination centres (entries of agencies in their region).
 - Mediators are appointed (选聘) by the justice bureau and coordination centres whose region holds
   the mediator's; their training is recorded by those and by the mediator's own agency.
+- Backlog-clearance campaigns are run by the coordination centres of their region (create, enrol,
+  assign); an enrolled case is escalated and cleared by its responsible unit or those centres, and
+  only a centre takes it from the centre to the party committee and government. A campaign and its
+  figures are read by every agency of its region; its enrolments by the centres, and each unit its own.
 - ID numbers, credit codes, phones and addresses are masked unless the user holds the `pii` role.
 """
 
@@ -160,3 +164,40 @@ def typical_case_scope(principal: Principal) -> dict[str, Any]:
     if principal.is_coordination_centre:
         return {"region_path": principal.region_code}
     return {"nominated_by": principal.agency_code}
+
+
+def can_run_campaign(principal: Principal, region_path: Sequence[str]) -> bool:
+    """Create a campaign, enrol cases, assign responsibility: a coordination centre at or above the region."""
+    return can_analyse(principal, region_path)
+
+
+def can_view_campaign(principal: Principal, campaign: Any) -> bool:
+    """A campaign and its figures: its region's coordination centres and every agency inside its region."""
+    return can_analyse(principal, campaign.region_path) or campaign.region_code in principal.region_path
+
+
+def enrolment_scope(principal: Principal, campaign: Any) -> dict[str, Any] | None:
+    """The enrolments of a campaign the caller reads: all for its centres, else the unit's own; None: none."""
+    if can_analyse(principal, campaign.region_path):
+        return {}
+    if campaign.region_code in principal.region_path:
+        return {"unit_code": principal.agency_code}
+    return None
+
+
+def can_read_enrolment(principal: Principal, enrolment: Any) -> bool:
+    """One enrolment: the centres of the case's region and its responsible unit."""
+    return can_analyse(principal, enrolment.region_path) or principal.agency_code == enrolment.unit_code
+
+
+def can_escalate(principal: Principal, enrolment: Any) -> bool:
+    """Up one stage: from the unit by the unit or a centre of the case's region; from the centre, by a centre."""
+    if can_analyse(principal, enrolment.region_path):
+        return True
+    return str(enrolment.stage) == "UNIT" and principal.agency_code == enrolment.unit_code
+
+
+def can_clear(principal: Principal, enrolment: Any) -> bool:
+    """消案: the responsible unit or a coordination centre of the case's region."""
+    return can_read_enrolment(principal, enrolment)
+

@@ -3,7 +3,8 @@
 For a meeting: the period since the region's previous meeting (or the level's usual interval),
 the summary of that period by participating agency and by category, the monthly trend, each
 agenda case with its latest records and open handovers, the open decisions of earlier meetings
-(overdue first), and the region's current early warnings. The same without a meeting, for a
+(overdue first), the region's current early warnings, and the progress of the backlog-clearance
+campaigns that ran in the period. The same without a meeting, for a
 region and a calendar month (the monthly / semi-monthly analysis, 分析研判).
 """
 
@@ -19,6 +20,8 @@ from beanie import PydanticObjectId
 from hub.analytics.summary import Dimension, Summary, SummaryFilter, summarize_many
 from hub.analytics.thresholds import Thresholds
 from hub.analytics.warnings import EarlyWarning, early_warnings
+from hub.campaigns import service as campaign_service
+from hub.campaigns.models import Campaign
 from hub.cases import service as case_service
 from hub.cases.derive import REPORTING_TZ, pending_handovers
 from hub.cases.models import Case
@@ -44,6 +47,15 @@ class AgendaItem:
 
 
 @dataclass(frozen=True)
+class CampaignSection:
+    """A campaign running in the period, with its progress by township and by backlog kind on the brief's day."""
+
+    campaign: Campaign
+    by_township: campaign_service.ProgressReport
+    by_kind: campaign_service.ProgressReport
+
+
+@dataclass(frozen=True)
 class Brief:
     """A meeting's (or a region-month's) preparation pack."""
 
@@ -58,6 +70,7 @@ class Brief:
     agenda: list[AgendaItem]
     open_decisions: list[meeting_service.OpenDecision]
     warnings: list[EarlyWarning]
+    campaigns: list[CampaignSection]
 
 
 def _start_of_day(day: date) -> datetime:
@@ -114,12 +127,13 @@ async def _gather(
                               backlog_days=thresholds.backlog_days)
     trend_filter = replace(in_period, opened_from=_months_before(period_to, TREND_MONTHS))
     agency_filter = replace(in_period, agencies=participants) if participants else in_period
-    summaries, agenda, decisions, warnings = await asyncio.gather(
+    summaries, agenda, decisions, warnings, campaigns = await asyncio.gather(
         summarize_many([(agency_filter, [Dimension.AGENCY]), (in_period, [Dimension.CATEGORY]),
                         (trend_filter, [Dimension.MONTH])]),
         _agenda(meeting.agenda_case_ids if meeting else [], visible),
         meeting_service.open_decisions_before(meeting=meeting) if meeting else _nothing(),
         early_warnings(region=region.code, as_of=as_of, thresholds=thresholds),
+        _campaigns(region, period_from, period_to, as_of),
     )
     by_agency, by_category, trend = summaries
     if participants:  # only the participating agencies' rows
@@ -128,7 +142,20 @@ async def _gather(
                             rows=[r for r in by_agency.rows if r.key[Dimension.AGENCY] in wanted])
     return Brief(region=region, period_from=period_from, period_to=period_to, as_of=as_of, meeting=meeting,
                  by_agency=by_agency, by_category=by_category, trend=trend, agenda=agenda,
-                 open_decisions=decisions, warnings=warnings)
+                 open_decisions=decisions, warnings=warnings, campaigns=campaigns)
+
+
+async def _campaigns(region: Region, period_from: datetime, period_to: datetime, as_of: datetime) -> list[CampaignSection]:
+    """The campaigns of the region (and below) that ran during the period, with their progress on `as_of`."""
+    days = (period_from.astimezone(REPORTING_TZ).date(), (period_to - timedelta(microseconds=1)).astimezone(REPORTING_TZ).date())
+    on = as_of.astimezone(REPORTING_TZ).date()
+    sections = []
+    for campaign in await campaign_service.list_for_region(region_code=region.code, overlapping=days):
+        by_township, by_kind = await asyncio.gather(
+            campaign_service.progress(campaign_id=campaign.id, group_by=[campaign_service.Dimension.TOWNSHIP], on=on),  # type: ignore[arg-type]
+            campaign_service.progress(campaign_id=campaign.id, group_by=[campaign_service.Dimension.KIND], on=on))  # type: ignore[arg-type]
+        sections.append(CampaignSection(campaign=campaign, by_township=by_township, by_kind=by_kind))
+    return sections
 
 
 async def _nothing() -> list[meeting_service.OpenDecision]:

@@ -7,7 +7,7 @@ HTML out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,9 +19,11 @@ from hub.analytics import labels
 from hub.analytics.summary import Dimension, Figures
 from hub.analytics.thresholds import Thresholds
 from hub.analytics.warnings import RULE_LABELS, Rule
+from hub.campaigns.service import Dimension as CampaignDimension, Progress
 from hub.cases.derive import REPORTING_TZ
 from hub.meetings import brief as brief_service
-from hub.meetings.brief import Brief
+from hub.meetings.brief import Brief, CampaignSection
+from hub.regions import service as region_service
 from hub.reports import charts
 
 _ENV = Environment(loader=PackageLoader("hub.reports", "templates"), autoescape=select_autoescape(["html", "j2"]),
@@ -34,9 +36,13 @@ class Names:
     """Display names of the agencies a brief mentions."""
 
     agencies: dict[str, str]
+    regions: dict[str, str] = field(default_factory=dict)
 
     def agency(self, code: str | None) -> str:
         return self.agencies.get(code or "", code or "—")
+
+    def region(self, code: str | None) -> str:
+        return self.regions.get(code or "", code or "未知乡镇")
 
 
 def _local(instant: datetime | None, fmt: str = "%Y-%m-%d") -> str:
@@ -53,6 +59,24 @@ def _figures_row(f: Figures) -> dict[str, Any]:
         "failed": f.failed, "referred": f.referred, "petitions": f.petitions,
         "escalated_petitions": f.escalated_petitions, "backlog": f.backlog, "rate": _rate(f.resolution_rate),
         "median_days": f"{f.median_days_to_resolution:g}" if f.median_days_to_resolution is not None else "—",
+    }
+
+
+def _progress_row(p: Progress) -> dict[str, Any]:
+    return {"enrolled": p.enrolled, "cleared": p.cleared, "rate": _rate(p.clearance_rate), "overdue": p.overdue,
+            "unassigned": p.unassigned, "escalated": p.escalated, "legacy": p.historical_legacy}
+
+
+def _campaign_section(section: CampaignSection, names: Names) -> dict[str, Any]:
+    c = section.campaign
+    categories = "、".join(labels.CATEGORY.get(k.value, k.value) for k in c.categories) or "全部类型"
+    return {
+        "name": c.name, "period": f"{c.starts_on.isoformat()} 至 {c.ends_on.isoformat()}", "categories": categories,
+        "total": _progress_row(section.by_township.total),
+        "townships": [{"name": names.region(r.key[CampaignDimension.TOWNSHIP]), **_progress_row(r.figures)}
+                      for r in section.by_township.rows],
+        "kinds": [{"name": labels.BACKLOG_KIND.get(r.key[CampaignDimension.KIND] or "", "—"), **_progress_row(r.figures)}
+                  for r in section.by_kind.rows],
     }
 
 
@@ -123,14 +147,18 @@ def render(brief: Brief, names: Names, *, generated_at: datetime) -> str:
             "severity": labels.SEVERITY[w.severity], "severity_code": w.severity.value.lower(),
             "rule": RULE_LABELS[w.rule], "case_no": w.case_no, "reason": w.reason, "agency": names.agency(w.agency_code),
         } for w in brief.warnings[:WARNINGS_LISTED]],
+        "campaigns": [_campaign_section(c, names) for c in brief.campaigns],
         "warnings_total": len(brief.warnings),
         "warning_counts": [(RULE_LABELS[r], n) for r, n in warning_counts.items()],
     }
     return _ENV.get_template("brief.html.j2").render(**context)
 
 
-async def _names() -> Names:
-    return Names(agencies={a.code: a.name for a in await agency_service.list_all()})
+async def _names(brief: Brief) -> Names:
+    townships = {r.key[CampaignDimension.TOWNSHIP] for c in brief.campaigns for r in c.by_township.rows} - {None}
+    regions = await region_service.get_many_by_code(codes=townships)  # type: ignore[arg-type]
+    return Names(agencies={a.code: a.name for a in await agency_service.list_all()},
+                 regions={code: r.name for code, r in regions.items()})
 
 
 async def meeting_report(
@@ -140,10 +168,10 @@ async def meeting_report(
     """The brief of one meeting, as HTML, with the records `visible` lets through."""
     brief = await brief_service.meeting_brief(meeting_id=meeting_id, thresholds=thresholds, as_of=now,
                                               visible=visible)
-    return render(brief, await _names(), generated_at=now)
+    return render(brief, await _names(brief), generated_at=now)
 
 
 async def region_report(*, region_code: str, month: str, thresholds: Thresholds, now: datetime) -> str:
     """A region's monthly analysis, as HTML."""
     brief = await brief_service.region_brief(region_code=region_code, month=month, thresholds=thresholds)
-    return render(brief, await _names(), generated_at=now)
+    return render(brief, await _names(brief), generated_at=now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hub.agencies.models import Agency
 from hub.audit.models import AuditEntry
+from hub.campaigns.models import Campaign, Enrolment
 from hub.cases.models import Case, CaseCounter, CaseFile, CaseNumber
 from hub.mediators.models import Mediator
 from hub.meetings.models import JointMeeting
@@ -26,5 +27,7 @@ DOCUMENT_MODELS: list[type] = [
     Mediator,
     JointMeeting,
     TypicalCase,
+    Campaign,
+    Enrolment,
     AuditEntry,
 ]
