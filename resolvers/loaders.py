@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 from hub.agencies import service as agency_service
 from hub.analytics.summary import summarize_many
 from hub.auth.service import AgencyDirectory
+from hub.campaigns import service as campaign_service
 from hub.cases import service as case_service
 from hub.mediators import service as mediator_service
 from hub.meetings import service as meeting_service
@@ -51,6 +52,7 @@ class Loaders:
         # (agency code, name) -> open cases with a session of that agency naming the mediator
         self.case_load_by_mediator = DataLoader(load_fn=_case_loads)
         self.meeting_by_id = _loader(lambda ks: meeting_service.get_many(ids=ks), lambda m: m)
+        self.enrolments_by_case = _loader(lambda ks: campaign_service.of_cases(case_ids=ks), lambda e: e)
         # The summaries of one request (a dashboard aliases several) are counted together: shared totals.
         self.summary = DataLoader(load_fn=summarize_many)
 

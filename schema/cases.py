@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -22,6 +22,9 @@ from schema.records import (
 )
 from schema.reference import AgencyType, RegionType
 from schema.relay import Connection, Node, slice_connection, to_global_id
+
+if TYPE_CHECKING:
+    from schema.campaigns import EnrolmentType
 
 
 @strawberry.type(name="Handover", description="移交 — who passed the case to whom, when, and whether it was accepted.")
@@ -112,6 +115,15 @@ class CaseType(Node):
                 record=node, from_code=r.agency_code, to_code=node.to_agency_code,
             ))
         return out
+
+    @strawberry.field(description="攻坚清仓 — the backlog-clearance campaigns the case is enrolled in, earliest "
+                                  "first: classification, responsible unit, stage, clearance.")
+    async def campaign_enrolments(
+        self, info: Info) -> list[Annotated["EnrolmentType", strawberry.lazy("schema.campaigns")]]:
+        from schema.campaigns import EnrolmentType  # schema.campaigns imports this module
+
+        found = await info.context.loaders.enrolments_by_case.load(self.model.id)
+        return [EnrolmentType.from_model(e) for e in found or []]
 
     @strawberry.field(description="The latest stability-control plan (稳控方案), if any.")
     async def current_stability_plan(self, info: Info) -> StabilityPlanRecordType | None:

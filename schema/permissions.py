@@ -357,9 +357,10 @@ class CanClearEnrolment(PolicyPermission):
 
 
 class CanViewEnrolment(PolicyPermission):
-    """One enrolled case: the coordination centres of its region and its responsible unit."""
+    """One enrolled case: the coordination centres of its region, its responsible unit, whoever sees the case."""
 
-    message = "an enrolled case is read by its responsible unit and the coordination centres of its region"
+    message = "an enrolled case is read by its responsible unit, the coordination centres of its region and the " \
+              "agencies that see the case"
 
     def targets(self, kwargs: dict[str, Any], source: Any = None) -> list[str]:
         return [str(kwargs["id"])]
@@ -367,4 +368,7 @@ class CanViewEnrolment(PolicyPermission):
     async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
                       source: Any = None) -> bool:
         enrolment = await _enrolment(kwargs)
-        return enrolment is None or policy.can_read_enrolment(principal, enrolment)
+        if enrolment is None:
+            return True
+        case = await info.context.loaders.case_by_id.load(enrolment.case_id)
+        return policy.can_read_enrolment(principal, enrolment, case.model if case is not None else None)

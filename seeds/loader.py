@@ -18,6 +18,7 @@ from hub.regions import service as region_service
 from hub.regions.models import Region
 from seeds import generator
 from seeds.generator import DEFAULT_SEED, RegionSeed
+from seeds.campaigns import load_campaigns
 from seeds.mediator_records import load_mediator_records
 from seeds.meetings import load_meetings
 from seeds.typical_cases import load_typical_cases
@@ -95,6 +96,7 @@ async def load(
             on_batch(len(outcome.results))
     summary.meetings = len(await load_meetings(now=now or generator.DEFAULT_NOW))
     await load_typical_cases(keys=keys)
+    await load_campaigns(now=now or generator.DEFAULT_NOW, keys=keys)
     return summary
 
 

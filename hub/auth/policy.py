@@ -16,7 +16,8 @@
 - Backlog-clearance campaigns are run by the coordination centres of their region (create, enrol,
   assign); an enrolled case is escalated and cleared by its responsible unit or those centres, and
   only a centre takes it from the centre to the party committee and government. A campaign and its
-  figures are read by every agency of its region; its enrolments by the centres, and each unit its own.
+  figures are read by every agency of its region; its enrolments by the centres, each unit its own,
+  and each agency those of the cases it sees.
 - ID numbers, credit codes, phones and addresses are masked unless the user holds the `pii` role.
 """
 
@@ -185,9 +186,10 @@ def enrolment_scope(principal: Principal, campaign: Any) -> dict[str, Any] | Non
     return None
 
 
-def can_read_enrolment(principal: Principal, enrolment: Any) -> bool:
-    """One enrolment: the centres of the case's region and its responsible unit."""
-    return can_analyse(principal, enrolment.region_path) or principal.agency_code == enrolment.unit_code
+def can_read_enrolment(principal: Principal, enrolment: Any, case: Any = None) -> bool:
+    """One enrolment: the centres of the case's region, its responsible unit, and whoever sees its case."""
+    return (can_analyse(principal, enrolment.region_path) or principal.agency_code == enrolment.unit_code
+            or (case is not None and can_view_case(principal, case)))
 
 
 def can_escalate(principal: Principal, enrolment: Any) -> bool:
@@ -199,5 +201,5 @@ def can_escalate(principal: Principal, enrolment: Any) -> bool:
 
 def can_clear(principal: Principal, enrolment: Any) -> bool:
     """消案: the responsible unit or a coordination centre of the case's region."""
-    return can_read_enrolment(principal, enrolment)
+    return can_analyse(principal, enrolment.region_path) or principal.agency_code == enrolment.unit_code
 

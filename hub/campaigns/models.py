@@ -165,6 +165,6 @@ class Enrolment(Document):
             IndexModel([("campaign_id", ASCENDING), ("case_no", ASCENDING), ("_id", ASCENDING)]),
             # Open enrolments of a region (early warnings), and a unit's own work list.
             IndexModel([("region_path", ASCENDING), ("cleared", ASCENDING)]),
-            IndexModel([("unit_code", ASCENDING), ("cleared", ASCENDING), ("deadline", ASCENDING)]),
+            IndexModel([("unit_code", ASCENDING), ("cleared", ASCENDING), ("deadline", ASCENDING), ("_id", ASCENDING)]),
             IndexModel([("case_id", ASCENDING)]),  # a case's campaigns (the case view)
         ]

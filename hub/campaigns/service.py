@@ -55,9 +55,9 @@ OUTCOME_NEEDS_STATUS = {
 }
 
 
-def today() -> date:
-    """The day on the district's clock."""
-    return store_now().astimezone(REPORTING_TZ).date()
+def today(now: datetime | None = None) -> date:
+    """The day on the district's clock (of `now`, by default the present)."""
+    return (now or store_now()).astimezone(REPORTING_TZ).date()
 
 
 def _text(value: str | None, field: str, limit: int = MAX_TEXT, *, required: bool = True) -> str:
@@ -72,7 +72,7 @@ def _text(value: str | None, field: str, limit: int = MAX_TEXT, *, required: boo
 
 async def create(
     *, name: str, region_code: str, starts_on: date, ends_on: date, categories: Sequence[Category],
-    agency_code: str, user: str,
+    agency_code: str, user: str, now: datetime | None = None,
 ) -> Campaign:
     """A new campaign of a region over [starts_on, ends_on] for the categories (none: every category)."""
     name = _text(name, "name", MAX_NAME)
@@ -85,7 +85,7 @@ async def create(
         raise BadUserInput("a campaign lasts at most three years", field="endsOn")
     campaign = Campaign(
         name=name, region_code=region.code, region_path=region.path, starts_on=starts_on, ends_on=ends_on,
-        categories=sorted(set(categories)), created_by=agency_code, created_by_user=user, created_at=store_now(),
+        categories=list(dict.fromkeys(categories)), created_by=agency_code, created_by_user=user, created_at=now or store_now(),
     )
     await campaign.insert()
     return campaign
@@ -190,15 +190,17 @@ def _refusal(case: Case | None, campaign: Campaign, case_no: str, cutoff: dateti
 
 async def enrol(
     *, campaign_id: PydanticObjectId, entries: Sequence[NewEnrolment], agency_code: str, user: str,
-    backlog_days: int = DEFAULT_BACKLOG_DAYS,
+    backlog_days: int = DEFAULT_BACKLOG_DAYS, now: datetime | None = None,
 ) -> list[EnrolOutcome]:
-    """Enrol cases (甄别分类): each good one lands, each bad one comes back with its errors, by index."""
+    """Enrol cases (甄别分类): each good one lands, each bad one comes back with its errors, by index.
+
+    `now` (here and below) is when it happens: the present, unless the demo data replays a campaign's history."""
     if not entries or len(entries) > MAX_ENROL:
         raise BadUserInput(f"enrol 1 to {MAX_ENROL} cases at a time", field="cases")
     campaign = await get_or_raise(campaign_id=campaign_id)
-    if campaign.ends_on < today():
+    now = now or store_now()
+    if campaign.ends_on < today(now):
         raise BadUserInput(f"the campaign ended on {campaign.ends_on.isoformat()}", field="campaignId")
-    now = store_now()
     cutoff = now - timedelta(days=backlog_days)
     cases = await _cases_by_number(e.case_no for e in entries)
     outcomes, seen = [], set()
@@ -263,7 +265,7 @@ def _open(enrolment: Enrolment) -> None:
 
 async def assign(
     *, enrolment_id: PydanticObjectId, unit_code: str, person: str, measures: str, deadline: date,
-    agency_code: str, user: str,
+    agency_code: str, user: str, now: datetime | None = None,
 ) -> Enrolment:
     """逐一明确责任、措施: the responsible unit (its level from its home region), person, measures and deadline.
     Again: the responsibility is replaced, and the history keeps both."""
@@ -277,10 +279,10 @@ async def assign(
     if region is None:
         raise BadUserInput(f"the unit's region {unit.region_code!r} is unknown", field="unitCode")
     campaign = await get_or_raise(campaign_id=enrolment.campaign_id)
-    if deadline < today() or deadline > campaign.ends_on:
+    now = now or store_now()
+    if deadline < today(now) or deadline > campaign.ends_on:
         raise BadUserInput(f"a deadline lies between today and the campaign's end ({campaign.ends_on.isoformat()})",
                            field="deadline")
-    now = store_now()
     level = LEVEL_OF_REGION[region.level]
     enrolment.responsibility = Responsibility(
         level=level, unit_code=unit.code, person=person, measures=measures, deadline=deadline,
@@ -298,7 +300,8 @@ def next_stage(stage: EscalationStage) -> EscalationStage | None:
     return ESCALATION_PATH[at + 1] if at + 1 < len(ESCALATION_PATH) else None
 
 
-async def escalate(*, enrolment_id: PydanticObjectId, reason: str, agency_code: str, user: str) -> Enrolment:
+async def escalate(*, enrolment_id: PydanticObjectId, reason: str, agency_code: str, user: str,
+                   now: datetime | None = None) -> Enrolment:
     """Move the case one stage up, with the reason the stage below cannot resolve it."""
     enrolment = await get_enrolment_or_raise(enrolment_id=enrolment_id)
     _open(enrolment)
@@ -310,13 +313,14 @@ async def escalate(*, enrolment_id: PydanticObjectId, reason: str, agency_code: 
     if enrolment.responsibility is None:
         raise BadUserInput("name the responsible unit first: a case is escalated by or past its unit", field="id")
     enrolment.stage = target
-    enrolment.steps.append(Step(kind=StepKind.ESCALATED, at=store_now(), by=agency_code, by_user=user, stage=target,
+    enrolment.steps.append(Step(kind=StepKind.ESCALATED, at=now or store_now(), by=agency_code, by_user=user, stage=target,
                                 text=f"提交{labels.ESCALATION_STAGE[target.value]}协调:{reason}"))
     return await _save(enrolment)
 
 
 async def clear(
     *, enrolment_id: PydanticObjectId, outcome: ClearanceOutcome, note: str, agency_code: str, user: str,
+    now: datetime | None = None,
 ) -> Enrolment:
     """消案: the case is cleared with its outcome."""
     enrolment = await get_enrolment_or_raise(enrolment_id=enrolment_id)
@@ -329,7 +333,7 @@ async def clear(
             status = case.status.value if case else "gone"
             raise BadUserInput(f"the case's records do not show it {outcome.value.lower().replace('_', ' ')} "
                                f"(its status is {status}); record that first", field="outcome")
-    now = store_now()
+    now = now or store_now()
     enrolment.clearance = Clearance(outcome=outcome, note=note, by=agency_code, by_user=user, at=now)
     enrolment.cleared = True
     enrolment.steps.append(Step(kind=StepKind.CLEARED, at=now, by=agency_code, by_user=user, stage=enrolment.stage,
@@ -373,9 +377,13 @@ async def tasks_of(*, unit_code: str, cleared: bool = False) -> list[Enrolment]:
                   .limit(500).to_list())
 
 
-async def of_case(*, case_id: PydanticObjectId) -> list[Enrolment]:
-    """The campaigns a case is enrolled in (its enrolments)."""
-    return await Enrolment.find({"case_id": case_id}).sort(("enrolled_at", 1)).to_list()
+async def of_cases(*, case_ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, list[Enrolment]]:
+    """Each case's enrolments (the campaigns it is in), earliest first; cases in none are absent."""
+    found: dict[PydanticObjectId, list[Enrolment]] = {}
+    docs = await Enrolment.find({"case_id": {"$in": list(dict.fromkeys(case_ids))}}).to_list()
+    for enrolment in sorted(docs, key=lambda e: (e.enrolled_at, str(e.id))):
+        found.setdefault(enrolment.case_id, []).append(enrolment)
+    return found
 
 
 class Dimension(StrEnum):

@@ -486,3 +486,22 @@ async def test_every_campaign_mutation_is_in_the_audit_trail(
         assert name in operations
     enrolment_entry = next(e for e in entries if e.operation == "enrolCampaignCases")
     assert enrolment_entry.target_ids == [cases.backlog_a]
+
+
+async def test_the_case_view_shows_the_campaigns_a_case_is_in_to_whoever_sees_the_case(
+    http: httpx.AsyncClient, token_for: TokenFor, cases: Cases
+) -> None:
+    _, enrolment_id = await enrolled(http, token_for, cases.backlog_a)
+    await gql(http, ASSIGN, id=enrolment_id, input=responsibility("HRSS"))
+    view = """query($no: String!) { case(caseNo: $no) { campaignEnrolments {
+      id kind stage responsibility { unit { code } } campaign { name } } } }"""
+    # PMC-A wrote the case's records: it sees the case, so the enrolment on it, though HRSS answers for it
+    act_as(http, token_for("PMC-A"))
+    [shown] = (await gql(http, view, no=cases.backlog_a))["case"]["campaignEnrolments"]
+    assert (shown["id"], shown["kind"], shown["responsibility"]["unit"], shown["campaign"]["name"]) == (
+        enrolment_id, "ACCUMULATED", {"code": "HRSS"}, "2026年矛盾纠纷攻坚破难专项行动")
+    assert (await gql(http, ONE, id=enrolment_id))["campaignEnrolment"]["id"] == enrolment_id
+    # a case in no campaign shows none
+    assert (await gql(http, view, no=cases.backlog_a2))["case"]["campaignEnrolments"] == []
+    # and PMC-A, not the responsible unit, may not clear it
+    assert (await error(http, CLEAR, id=enrolment_id, outcome="CONCLUDED", note="终结"))["code"] == "FORBIDDEN"
