@@ -32,10 +32,12 @@ from hub.auth.service import AgencyDirectory
 from hub.errors import BadUserInput, Forbidden, HubError, NotFound
 from hub.meetings import service as meeting_service
 from hub.middleware import Authentication, BodyLimit, error_response
+from hub.notices import service as notice_service
 from hub.metrics import Metrics, MetricsMiddleware
 from hub.people.crypto import PersonalDataKeys
 from hub.regions import service as region_service
 from hub.reports import brief as report_service
+from hub.reports import notice as notice_report_service
 from hub.store import service as store_service
 from resolvers.context import Context
 from resolvers.root import build_schema
@@ -169,6 +171,27 @@ async def brief_report(request: Request) -> Response:
     return HTMLResponse(html)
 
 
+async def notice_report(request: Request) -> Response:
+    """GET /reports/notice?id=ID: a supervision notice's printable page as HTML (policy-checked, audited)."""
+    principal: Principal = request.state.principal
+    targets = [request.query_params.get("id") or ""]
+    try:
+        if "id" not in request.query_params:
+            raise BadUserInput("give ?id=ID, a supervision notice's ID", field="id")
+        notice = await notice_service.get_or_raise(notice_id=object_id(targets[0], "SupervisionNotice"))
+        if not policy.can_read_notice(principal, notice):
+            raise Forbidden("a draft notice is read by its region's coordination centres; a published one by the "
+                            "region's agencies")
+        html = notice_report_service.render(notice, generated_at=datetime.now(timezone.utc))
+    except HubError as exc:
+        outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
+        await audit_service.append(principal=principal, operation="report", targets=targets, outcome=outcome,
+                                   reason=exc.code)
+        return error_response(_HTTP_STATUS.get(exc.code, 400), exc.code, exc.message)
+    await audit_service.append(principal=principal, operation="report", targets=targets, outcome=Outcome.OK)
+    return HTMLResponse(html)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the hub; the lifespan opens the database client and closes it on shutdown."""
     settings = settings or get_settings()
@@ -197,6 +220,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),
             Route("/reports/brief", brief_report, methods=["GET"]),
+            Route("/reports/notice", notice_report, methods=["GET"]),
             *console_routes.routes(settings),
             *export_routes.routes(),
         ],

@@ -208,6 +208,33 @@ def report_brief(meeting: str | None, region: str | None, period: str | None, ou
     click.echo(f"wrote {out} ({len(html.encode()) // 1024} KiB)")
 
 
+@report.command("notice")
+@click.option("--id", "notice_id", required=True, help="The supervision notice's ID (GraphQL ID or 24-hex id).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="HTML file to write.")
+@reports_errors
+def report_notice(notice_id: str, out: Path) -> None:
+    """Write a supervision notice (督查通报) as one self-contained HTML file."""
+    from datetime import datetime, timezone
+
+    from bson import ObjectId
+    from bson.errors import InvalidId
+
+    from hub.reports import notice as notice_report
+    from schema.relay import object_id
+
+    try:
+        oid = ObjectId(notice_id)
+    except InvalidId:
+        oid = object_id(notice_id, "SupervisionNotice")
+
+    async def work(settings: Settings, database: Any) -> str:
+        return await notice_report.notice_report(notice_id=oid, now=datetime.now(timezone.utc))
+
+    html = run_with_database(work)
+    out.write_text(html, encoding="utf-8")
+    click.echo(f"wrote {out} ({len(html.encode()) // 1024} KiB)")
+
+
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--agency", default=None,

@@ -12,6 +12,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.analytics.thresholds import Thresholds
+from hub.notices.indicators import NoticeIndicators
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,8 @@ class Settings(BaseSettings):
     ready_timeout: float = 1.5
     case_match_days: int = Field(default=90, description="window for matching a record to an open case")
     warnings: Thresholds = Field(default_factory=Thresholds, description="early-warning thresholds")
+    notices: NoticeIndicators = Field(default_factory=NoticeIndicators,
+                                      description="supervision notices' indicators (docs/notices.md)")
 
     max_body_bytes: int = Field(default=4 * 1024 * 1024, description="largest request body accepted")
     max_depth: int = 12

@@ -16,6 +16,7 @@ from resolvers.cases import CaseQuery
 from resolvers.ingest import IngestMutation
 from resolvers.mediators import MediatorMutation, MediatorQuery
 from resolvers.meetings import MeetingMutation, MeetingQuery
+from resolvers.notices import NoticeMutation, NoticeQuery
 from resolvers.people import PersonQuery
 from resolvers.reference import ReferenceQuery
 from resolvers.system import SystemQuery
@@ -26,9 +27,9 @@ from schema.limits import Limits, limit_extensions
 from schema.records import RECORD_TYPES
 
 Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQuery, AuditQuery, ReferenceQuery, SystemQuery,
-                                ViewerQuery, MediatorQuery, TypicalCaseQuery, CampaignQuery))
+                                ViewerQuery, MediatorQuery, TypicalCaseQuery, CampaignQuery, NoticeQuery))
 Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation, MediatorMutation, TypicalCaseMutation,
-                                      CampaignMutation))
+                                      CampaignMutation, NoticeMutation))
 
 
 def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> strawberry.Schema:

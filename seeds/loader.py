@@ -21,6 +21,7 @@ from seeds.generator import DEFAULT_SEED, RegionSeed
 from seeds.campaigns import load_campaigns
 from seeds.mediator_records import load_mediator_records
 from seeds.meetings import load_meetings
+from seeds.notices import load_notices
 from seeds.typical_cases import load_typical_cases
 
 
@@ -97,6 +98,7 @@ async def load(
     summary.meetings = len(await load_meetings(now=now or generator.DEFAULT_NOW))
     await load_typical_cases(keys=keys)
     await load_campaigns(now=now or generator.DEFAULT_NOW, keys=keys)
+    await load_notices(now=now or generator.DEFAULT_NOW)
     return summary
 
 

@@ -64,6 +64,13 @@ INGEST_STATUS = {"CREATED": "新增", "UPDATED": "更新", "UNCHANGED": "无变�
 AUDIT_OUTCOME = {"OK": "成功", "DENIED": "拒绝", "FAILED": "出错"}
 APPOINTMENT_STATUS = {"APPOINTED": "在聘", "EXPIRED": "聘期届满", "DISMISSED": "解聘"}
 TRAINING_KIND = {"COURSE": "培训课程", "GUIDANCE": "对口指导"}
+NOTICE_INDICATOR = {
+    "SCREENINGS_REPORTED": "排查上报数", "RESOLUTION_RATE": "调解成功率", "MEDIAN_DAYS_TO_RESOLUTION": "化解用时中位数(天)",
+    "BACKLOG_CLEARED": "积案化解数", "OVERDUE_HANDOVERS": "逾期未接收移交", "ESCALATED_PETITIONS_PER_100": "每百件越级信访",
+    "TRAINING_HOURS": "调解员培训学时",
+}
+NOTICE_STATUS = {"DRAFT": "草稿", "PUBLISHED": "已发布"}
+NOTICE_UNIT_KIND = {"TOWNSHIP": "乡镇(街道)", "AGENCY": "单位"}
 TYPICAL_CASE_STATUS = {"NOMINATED": "已推荐", "SELECTED": "已入选", "REJECTED": "未入选"}
 BACKLOG_KIND = {"ACCUMULATED": "积案", "OLD": "老案", "DIFFICULT": "难案", "HARD_BONE": "骨头案", "NAIL": "钉子案"}
 RESPONSIBILITY_LEVEL = {"DISTRICT": "区级", "TOWNSHIP": "乡镇(街道)级", "VILLAGE": "村(社区)级"}

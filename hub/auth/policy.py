@@ -19,6 +19,8 @@
   figures are read by every agency of its region; its enrolments by the centres, each unit its own,
   and each agency those of the cases it sees.
 - ID numbers, credit codes, phones and addresses are masked unless the user holds the `pii` role.
+- Supervision notices are drafted, commented on and published by a coordination centre at or above
+  their region; drafts are read by those, published ones also by every agency within the region.
 """
 
 from __future__ import annotations
@@ -203,3 +205,24 @@ def can_clear(principal: Principal, enrolment: Any) -> bool:
     """消案: the responsible unit or a coordination centre of the case's region."""
     return can_analyse(principal, enrolment.region_path) or principal.agency_code == enrolment.unit_code
 
+
+def can_manage_notice(principal: Principal, region_path: Sequence[str]) -> bool:
+    """Draft, refresh, comment on (点评) and publish a supervision notice: a coordination centre at or above its region."""
+    return can_analyse(principal, region_path)
+
+
+def can_read_notice(principal: Principal, notice: Any) -> bool:
+    """A notice: a draft for its region's coordination centres; a published one also for every agency
+    whose own region lies within the notice's region."""
+    if can_manage_notice(principal, notice.region_path):
+        return True
+    return str(notice.status) == "PUBLISHED" and notice.region_code in principal.region_path
+
+
+def notice_scope(principal: Principal) -> dict[str, Any]:
+    """`can_read_notice` as a query: a coordination centre's region's notices, and the published notices
+    of the regions the caller lies in."""
+    published = {"status": "PUBLISHED", "region_code": {"$in": list(principal.region_path)}}
+    if principal.is_coordination_centre:
+        return {"$or": [{"region_path": principal.region_code}, published]}
+    return published

@@ -150,7 +150,7 @@ def content_disposition(fallback: str, title: str, now: datetime) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
-async def _export(request: Request, *, kind: str, title: str, write: Writer) -> Response:
+async def export(request: Request, *, kind: str, title: str, write: Writer) -> Response:
     """Write an export into a temporary file and stream it back; audited once, whichever way it ends."""
     principal = request.state.principal
     file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
@@ -181,17 +181,20 @@ async def _export(request: Request, *, kind: str, title: str, write: Writer) -> 
 
 async def cases_export(request: Request) -> Response:
     """GET /exports/cases.xlsx?filter=<CaseFilter JSON>&orderBy=<CaseOrder>: the cases the caller may see."""
-    return await _export(request, kind="cases", title="案件检索", write=_write_cases)
+    return await export(request, kind="cases", title="案件检索", write=_write_cases)
 
 
 async def summary_export(request: Request) -> Response:
     """GET /exports/summary.xlsx?filter=<SummaryFilter JSON>&groupBy=<dimensions, comma-separated>: 分析研判."""
-    return await _export(request, kind="summary", title="分析研判", write=_write_summary)
+    return await export(request, kind="summary", title="分析研判", write=_write_summary)
 
 
 def routes() -> list[BaseRoute]:
     """The export routes, for the app's route list."""
+    from hub.exports.notice import notice_export  # it builds on this module
+
     return [
         Route("/exports/cases.xlsx", cases_export, methods=["GET"]),
         Route("/exports/summary.xlsx", summary_export, methods=["GET"]),
+        Route("/exports/notice.xlsx", notice_export, methods=["GET"]),
     ]

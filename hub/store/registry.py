@@ -8,6 +8,7 @@ from hub.campaigns.models import Campaign, Enrolment
 from hub.cases.models import Case, CaseCounter, CaseFile, CaseNumber
 from hub.mediators.models import Mediator
 from hub.meetings.models import JointMeeting
+from hub.notices.models import SupervisionNotice
 from hub.people.models import Person, PersonKey
 from hub.records.models import RECORD_CLASSES, Record
 from hub.regions.models import Region
@@ -29,5 +30,6 @@ DOCUMENT_MODELS: list[type] = [
     TypicalCase,
     Campaign,
     Enrolment,
+    SupervisionNotice,
     AuditEntry,
 ]

@@ -596,6 +596,7 @@ async def drive(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalData
     await _analytics(http, token_for)
     await _meetings(http, token_for, case_ids)
     await _typical_cases(http, token_for)
+    await _notices(http, token_for)
     await _reference_and_nodes(http, token_for, case_nos[0])
     await _audit(http, token_for)
     await _reports()
@@ -760,6 +761,49 @@ async def _typical_cases(http: httpx.AsyncClient, token_for: TokenFor) -> None:
         await gql(http, REJECT_TYPICAL, id=nominated[0]["id"])
 
 
+NOTICES = """query($region: String, $status: NoticeStatus) {
+  supervisionNotices(region: $region, status: $status) { id status } }"""
+NOTICE_FIELDS = "id status reportUrl excelUrl region { code } createdBy { code } publishedBy { code } " \
+                "townships { code rank } agencies { code rank }"
+NOTICE = f"""query($id: ID!) {{ supervisionNotice(id: $id) {{ {NOTICE_FIELDS} }} }}"""
+DRAFT_NOTICE = f"""mutation($input: DraftSupervisionNoticeInput!) {{
+  draftSupervisionNotice(input: $input) {{ {NOTICE_FIELDS} }} }}"""
+NOTICE_MUTATIONS = {
+    "refresh": f"""mutation($id: ID!) {{ refreshSupervisionNotice(id: $id) {{ id }} }}""",
+    "comment": f"""mutation($id: ID!, $unit: String!) {{
+      commentOnNoticeUnit(id: $id, unitCode: $unit, comment: "工作扎实") {{ id }} }}""",
+    "publish": f"""mutation($id: ID!) {{ publishSupervisionNotice(id: $id) {{ id }} }}""",
+}
+
+
+async def _notices(http: httpx.AsyncClient, token_for: TokenFor) -> None:
+    """Supervision notices: lists with each argument, one, draft / comment / refresh / publish, the page and sheet."""
+    for agency, who in ((CC, "the district centre"), ("QH-CC-01", "a township centre"), (COMMITTEE, "a committee")):
+        act_as(http, token_for(agency))
+        for arguments in ({}, {"region": DISTRICT}, {"status": "PUBLISHED"}, {"region": DISTRICT, "status": "DRAFT"}):
+            with during(f"supervisionNotices({', '.join(arguments) or 'no arguments'}) as {who}"):
+                await gql(http, NOTICES, **arguments)
+    act_as(http, token_for(COMMITTEE))
+    [seeded] = (await gql(http, NOTICES, status="PUBLISHED"))["supervisionNotices"]
+    with during("supervisionNotice(id) as a committee (published)"):
+        await gql(http, NOTICE, id=seeded["id"])
+    with during("GET /reports/notice and /exports/notice.xlsx as a committee"):
+        shown = (await gql(http, NOTICE, id=seeded["id"]))["supervisionNotice"]
+        assert (await http.get(shown["reportUrl"])).status_code == 200
+        assert (await http.get(shown["excelUrl"])).status_code == 200
+    act_as(http, token_for(CC))
+    with during("draftSupervisionNotice(rankAgencies) as the district centre"):
+        notice = (await gql(http, DRAFT_NOTICE, input={"region": DISTRICT, "from": "2026-09-01", "to": "2026-09-30",
+                                                       "rankAgencies": True}))["draftSupervisionNotice"]
+    with during("commentOnNoticeUnit as the district centre"):
+        for unit in notice["townships"] + notice["agencies"]:
+            await gql(http, NOTICE_MUTATIONS["comment"], id=notice["id"], unit=unit["code"])
+    with during("refreshSupervisionNotice as the district centre"):
+        await gql(http, NOTICE_MUTATIONS["refresh"], id=notice["id"])
+    with during("publishSupervisionNotice as the district centre"):
+        await gql(http, NOTICE_MUTATIONS["publish"], id=notice["id"])
+
+
 async def _reference_and_nodes(http: httpx.AsyncClient, token_for: TokenFor, case_no: str) -> None:
     """`agencies`, `regions`, `mediators` with each argument, and `node` of every type."""
     act_as(http, token_for(CC))
@@ -917,6 +961,11 @@ SITE_WORDS = {
     "hub/typical_cases/service.py list_nominations": "`typicalCaseNominations`: a centre's region's, an agency's own",
     "hub/typical_cases/service.py parties_of": "the persons of a nominated case (their clear data, to remove it)",
     "seeds/typical_cases.py _resolved_cases": "`hub seed`: the resolved demo cases nominated",
+    "hub/notices/service.py get": "one supervision notice (`supervisionNotice`, its mutations, page and sheet)",
+    "hub/notices/service.py _save": "a notice saved (replace, checked against its revision)",
+    "hub/notices/service.py list_notices": "`supervisionNotices`: a centre's region's, published ones above an agency",
+    "hub/notices/service.py overdue_handovers": "a notice's overdue handovers: the region's cases ever handed over",
+    "hub/notices/service.py find_for_period": "`hub seed`: the demo notices of a month, found again",
 }
 
 
