@@ -41,9 +41,10 @@ def _ids(kwargs: dict[str, Any], result: Any) -> list[str]:
 
 @strawberry.type
 class CampaignQuery:
-    @strawberry.field(description="攻坚破难专项行动 — the campaigns of a region and the regions below it, latest start "
-                                  "first (at most 100): for every agency inside the region and its coordination "
-                                  "centres.", extensions=[Audited(targets=_ids)])
+    @strawberry.field(description="攻坚破难专项行动 — the campaigns of a region, of the regions below it and of those "
+                                  "above it (which cover it), latest start first (at most 100); those the caller may "
+                                  "read: every agency inside a campaign's region and its coordination centres.",
+                      extensions=[Audited(targets=_ids)])
     async def campaigns(
         self, info: Info[Context, None],
         region: Annotated[str | None, strawberry.argument(
@@ -52,8 +53,9 @@ class CampaignQuery:
             description="Only campaigns running on this day.")] = None,
     ) -> list[CampaignType]:
         principal = info.context.principal
-        found = await campaign_service.list_for_region(region_code=region or principal.region_code,
-                                                       active_on=active_on)
+        code = region or principal.region_code
+        path = await info.context.loaders.region_path_by_code.load(code) or []
+        found = await campaign_service.list_for_region(region_code=code, active_on=active_on, above=path)
         return [CampaignType.from_model(c) for c in found if policy.can_view_campaign(principal, c)]
 
     @strawberry.field(description="One campaign; unknown: null with NOT_FOUND.",

@@ -88,6 +88,8 @@ async def load_campaigns(*, now: datetime, keys: PersonalDataKeys, backlog_days:
     assert campaign.id is not None
     enrol_at = start + timedelta(days=3)
     cases = await _backlog(enrol_at, backlog_days)
+    if not cases:  # a tiny demo (`hub seed --scale 1`) has no backlog yet
+        return campaign
     outcomes = await campaign_service.enrol(
         campaign_id=campaign.id, agency_code=CENTRE, user=CENTRE_USER, backlog_days=backlog_days, now=enrol_at,
         entries=[campaign_service.NewEnrolment(

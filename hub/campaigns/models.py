@@ -81,6 +81,7 @@ class Campaign(Document):
         indexes = [
             # A region's campaigns (`campaigns(region:)`, the brief's section), latest start first.
             IndexModel([("region_path", ASCENDING), ("starts_on", DESCENDING), ("_id", DESCENDING)]),
+            IndexModel([("region_code", ASCENDING)]),  # the campaigns of the regions above an agency's
         ]
 
 

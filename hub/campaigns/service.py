@@ -111,13 +111,16 @@ async def get_many(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId,
 
 
 async def list_for_region(*, region_code: str, active_on: date | None = None,
-                          overlapping: tuple[date, date] | None = None) -> list[Campaign]:
-    """Campaigns of the region and the regions below it, latest start first (at most 100); only those running
-    on `active_on`, or overlapping the days `overlapping` spans, when given."""
-    query: dict[str, Any] = {"region_path": region_code}
+                          overlapping: tuple[date, date] | None = None, above: Sequence[str] = ()) -> list[Campaign]:
+    """Campaigns of the region and the regions below it, and of the regions `above` (its ancestors, whose
+    campaigns cover it, when asked), latest start first (at most 100); only those running on `active_on`, or
+    overlapping the days `overlapping` spans, when given."""
+    region: dict[str, Any] = {"region_path": region_code}
+    ancestors = [code for code in above if code != region_code]
+    query: dict[str, Any] = {"$or": [region, {"region_code": {"$in": ancestors}}]} if ancestors else region
     first, last = overlapping or (active_on, active_on)
     if last is not None:
-        query["starts_on"] = {"$lte": _as_datetime(last)}
+        query = {**query, "starts_on": {"$lte": _as_datetime(last)}}
     found = await Campaign.find(query).sort(("starts_on", -1), ("_id", -1)).limit(MAX_CAMPAIGNS).to_list()
     return [c for c in found if first is None or c.ends_on >= first]
 

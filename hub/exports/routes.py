@@ -1,4 +1,5 @@
-"""GET /exports/cases.xlsx and /exports/summary.xlsx: Excel downloads for the console's users.
+"""GET /exports/cases.xlsx, /exports/summary.xlsx (and, in their own modules, a notice's and a campaign's sheets):
+Excel downloads for the console's users.
 
 There is no second data path: each export runs the API's own GraphQL documents through the app's
 schema as the caller, so the fields' permission classes and audit entries apply as they do over
@@ -91,30 +92,38 @@ def json_object(request: Request, name: str, input_type: str) -> dict[str, Any] 
     return value
 
 
-async def _write_cases(request: Request, file: IO[bytes]) -> Written:
-    """Page through `cases` into the 案件 sheet, up to `export_max_rows`, noting a cut in a last row."""
-    settings: Settings = request.app.state.settings
-    limit = max(settings.export_max_rows, 1)
-    variables = {"filter": json_object(request, "filter", "CaseFilter"),
-                 "orderBy": request.query_params.get("orderBy") or "OPENED_AT_DESC"}
-    run = runner(request)
-    page = (await run(workbook.CASES, {**variables, "first": min(PAGE_SIZE, limit), "withTotal": True}))["cases"]
-    total: int = page["totalCount"]
-    sheet, written = Sheet("案件", workbook.CASE_COLUMNS), 0
+async def write_pages(run: Run, document: str, variables: dict[str, Any], key: str,
+                      row: Callable[[dict[str, Any]], list[Any]], sheet: Sheet, limit: int) -> tuple[int, int]:
+    """Page through the connection `key` of `document` into `sheet`, up to `limit` rows, noting a cut in a last
+    row; the rows written and the connection's total. The document takes `$first`, `$after` and `$withTotal`."""
+    written = 0
     try:
+        page = (await run(document, {**variables, "first": min(PAGE_SIZE, limit), "withTotal": True}))[key]
+        total: int = page["totalCount"]
         while True:
-            rows = [workbook.case_row(node) for node in page["nodes"][: limit - written]]
+            rows = [row(node) for node in page["nodes"][: limit - written]]
             await run_in_threadpool(sheet.extend, rows)  # openpyxl serialises each row as it comes: off the loop
             written += len(rows)
             if written >= limit or not rows or not page["pageInfo"]["hasNextPage"]:
                 break
-            page = (await run(workbook.CASES, {**variables, "first": min(PAGE_SIZE, limit - written),
-                                               "after": page["pageInfo"]["endCursor"], "withTotal": False}))["cases"]
+            page = (await run(document, {**variables, "first": min(PAGE_SIZE, limit - written),
+                                         "after": page["pageInfo"]["endCursor"], "withTotal": False}))[key]
         if written < total:
             sheet.append([workbook.truncation_note(written, total)])
     except Exception:  # not on cancellation, when a worker thread may still be writing the sheet
         sheet.discard()
         raise
+    return written, total
+
+
+async def _write_cases(request: Request, file: IO[bytes]) -> Written:
+    """Page through `cases` into the 案件 sheet, up to `export_max_rows`, noting a cut in a last row."""
+    settings: Settings = request.app.state.settings
+    variables = {"filter": json_object(request, "filter", "CaseFilter"),
+                 "orderBy": request.query_params.get("orderBy") or "OPENED_AT_DESC"}
+    sheet = Sheet("案件", workbook.CASE_COLUMNS)
+    written, total = await write_pages(runner(request), workbook.CASES, variables, "cases", workbook.case_row, sheet,
+                                       max(settings.export_max_rows, 1))
     await run_in_threadpool(sheet.save, file)  # zipping thousands of rows: off the event loop
     return Written(rows=written, headers={"X-Hub-Export-Total": str(total), "X-Hub-Export-Rows": str(written)})
 
@@ -191,10 +200,12 @@ async def summary_export(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     """The export routes, for the app's route list."""
-    from hub.exports.notice import notice_export  # it builds on this module
+    from hub.exports.campaign import campaign_export  # these build on this module
+    from hub.exports.notice import notice_export
 
     return [
         Route("/exports/cases.xlsx", cases_export, methods=["GET"]),
         Route("/exports/summary.xlsx", summary_export, methods=["GET"]),
         Route("/exports/notice.xlsx", notice_export, methods=["GET"]),
+        Route("/exports/campaign.xlsx", campaign_export, methods=["GET"]),
     ]

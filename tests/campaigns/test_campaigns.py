@@ -4,6 +4,7 @@ the escalation path, clearance, progress figures, warnings, the brief's section,
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -11,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.analytics.thresholds import Thresholds
@@ -505,3 +507,35 @@ async def test_the_case_view_shows_the_campaigns_a_case_is_in_to_whoever_sees_th
     assert (await gql(http, view, no=cases.backlog_a2))["case"]["campaignEnrolments"] == []
     # and PMC-A, not the responsible unit, may not clear it
     assert (await error(http, CLEAR, id=enrolment_id, outcome="CONCLUDED", note="终结"))["code"] == "FORBIDDEN"
+
+
+async def test_the_campaign_ledger_exports_to_excel_for_whoever_reads_the_enrolments(
+    http: httpx.AsyncClient, token_for: TokenFor, cases: Cases
+) -> None:
+    created = await campaign(http, token_for)
+    result = await enrol(http, created["id"], cases.backlog_a, cases.backlog_b, kind="NAIL", note="=1+1 不是公式")
+    [a, b] = [r["enrolment"]["id"] for r in result["results"]]
+    await gql(http, ASSIGN, id=a, input=responsibility("PMC-A"))
+    await gql(http, ASSIGN, id=b, input=responsibility("HRSS"))
+    await gql(http, CLEAR, id=b, outcome="PETITION_ENDED", note="息诉罢访")
+
+    response = await http.get("/exports/campaign.xlsx", params={"id": created["id"]})
+    assert response.status_code == 200, response.text
+    sheet = load_workbook(io.BytesIO(response.content))["清仓台账"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:6] == ("案件编号", "乡镇(街道)", "纠纷类型", "甄别分类", "历史遗留", "甄别意见")
+    by_no = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert set(by_no) == {cases.backlog_a, cases.backlog_b}
+    first = by_no[cases.backlog_a]
+    assert (first["乡镇(街道)"], first["纠纷类型"], first["甄别分类"], first["甄别意见"], first["责任层级"],
+            first["责任单位"], first["状态"]) == ("柳林镇", "劳动争议", "钉子案", "=1+1 不是公式", "乡镇(街道)级",
+                                                "柳林镇人民调解委员会", "在办")
+    assert first["化解时限"].date() == ENDS  # a date cell, not text
+    assert (by_no[cases.backlog_b]["状态"], by_no[cases.backlog_b]["消案结果"]) == ("已消案", "息诉罢访")
+    assert sheet["F2"].data_type == "s"  # a note starting with `=` stays text
+
+    # a unit gets its own cases only; an agency outside the region gets nothing
+    act_as(http, token_for("HRSS"))
+    own = load_workbook(io.BytesIO((await http.get("/exports/campaign.xlsx", params={"id": created["id"]})).content))
+    assert [r[0] for r in own["清仓台账"].iter_rows(min_row=2, values_only=True)] == [cases.backlog_b]
+    assert (await http.get("/exports/campaign.xlsx")).status_code == 400

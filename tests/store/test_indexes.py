@@ -595,6 +595,7 @@ async def drive(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalData
     await _lookups(http, token_for)
     await _analytics(http, token_for)
     await _meetings(http, token_for, case_ids)
+    await _campaigns(http, token_for)
     await _typical_cases(http, token_for)
     await _notices(http, token_for)
     await _reference_and_nodes(http, token_for, case_nos[0])
@@ -774,6 +775,61 @@ NOTICE_MUTATIONS = {
       commentOnNoticeUnit(id: $id, unitCode: $unit, comment: "工作扎实") {{ id }} }}""",
     "publish": f"""mutation($id: ID!) {{ publishSupervisionNotice(id: $id) {{ id }} }}""",
 }
+
+
+CAMPAIGN_LIST = """query($on: Date) { campaigns(region: "510199", activeOn: $on) { id name } }"""
+CAMPAIGN_ONE = """query($id: ID!) { campaign(id: $id) { id } node(id: $id) { id } }"""
+CAMPAIGN_PROGRESS = """query($id: ID!) { campaignProgress(id: $id, groupBy: [TOWNSHIP, LEVEL, KIND]) { total { enrolled } } }"""
+CAMPAIGN_ENROLMENTS = """query($id: ID!, $cleared: Boolean, $township: String, $after: String) {
+  campaignEnrolments(id: $id, cleared: $cleared, township: $township, first: 2, after: $after) {
+    totalCount pageInfo { endCursor } nodes { id caseNo case { caseNo } campaign { id } } } }"""
+CAMPAIGN_ENROLMENT = """query($id: ID!) { campaignEnrolment(id: $id) { id } node(id: $id) { id } }"""
+CAMPAIGN_TASKS = """{ campaignTasks { caseNo } }"""
+CAMPAIGN_CREATE = """mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }"""
+CAMPAIGN_ENROL = """mutation($id: ID!, $cases: [EnrolCaseInput!]!) { enrolCampaignCases(campaignId: $id, cases: $cases) {
+  results { errors { code } enrolment { id } } } }"""
+CAMPAIGN_ASSIGN = """mutation($id: ID!, $input: AssignResponsibilityInput!) {
+  assignCampaignResponsibility(id: $id, input: $input) { id } }"""
+CAMPAIGN_ESCALATE = """mutation($id: ID!) { escalateCampaignCase(id: $id, reason: "本级无力化解") { id } }"""
+CAMPAIGN_CLEAR = """mutation($id: ID!) { clearCampaignCase(id: $id, outcome: CONCLUDED, note: "依法终结") { id } }"""
+
+
+async def _campaigns(http: httpx.AsyncClient, token_for: TokenFor) -> None:
+    """Campaigns: the list, one, its figures and enrolments (each filter, a second page), a unit's tasks, and
+    every mutation (`hub seed` has already driven the service through a campaign's history)."""
+    act_as(http, token_for(CC))
+    with during("campaigns(region, activeOn) as the district centre"):
+        [seeded] = (await gql(http, CAMPAIGN_LIST))["campaigns"]
+        await gql(http, CAMPAIGN_LIST, on=date.today().isoformat())
+    with during("campaign(id), node(id), campaignProgress(groupBy) as the district centre"):
+        await gql(http, CAMPAIGN_ONE, id=seeded["id"])
+        await gql(http, CAMPAIGN_PROGRESS, id=seeded["id"])
+    with during("campaignEnrolments as the district centre, each filter, two pages"):
+        page = (await gql(http, CAMPAIGN_ENROLMENTS, id=seeded["id"]))["campaignEnrolments"]
+        await gql(http, CAMPAIGN_ENROLMENTS, id=seeded["id"], after=page["pageInfo"]["endCursor"])
+        await gql(http, CAMPAIGN_ENROLMENTS, id=seeded["id"], cleared=False, township=TOWNSHIP)
+    with during("campaignEnrolment(id), node(id) as the district centre"):
+        await gql(http, CAMPAIGN_ENROLMENT, id=page["nodes"][0]["id"])
+    act_as(http, token_for(COMMITTEE))
+    with during("campaignTasks, campaignEnrolments as a responsible unit"):
+        await gql(http, CAMPAIGN_TASKS)
+        await gql(http, CAMPAIGN_ENROLMENTS, id=seeded["id"])
+    act_as(http, token_for(CC))
+    today = date.today()
+    with during("createCampaign, enrolCampaignCases as the district centre"):
+        created = (await gql(http, CAMPAIGN_CREATE, input={
+            "name": "索引测试专项行动", "region": DISTRICT, "startsOn": today.isoformat(),
+            "endsOn": (today + timedelta(days=30)).isoformat()}))["createCampaign"]
+        backlog = {"statuses": ["ACCEPTED", "IN_MEDIATION"], "opened": {"to": (today - timedelta(days=120)).isoformat()}}
+        open_cases = (await gql(http, CASES, filter=backlog, orderBy="CASE_NO_ASC"))["cases"]["nodes"]
+        result = await gql(http, CAMPAIGN_ENROL, id=created["id"],
+                           cases=[{"caseNo": c["caseNo"], "kind": "OLD"} for c in open_cases])
+    enrolment_id = next(r["enrolment"]["id"] for r in result["enrolCampaignCases"]["results"] if r["enrolment"])
+    with during("assignCampaignResponsibility, escalateCampaignCase, clearCampaignCase as the district centre"):
+        await gql(http, CAMPAIGN_ASSIGN, id=enrolment_id, input={
+            "unitCode": COMMITTEE, "person": "王主任", "measures": "限期调解", "deadline": today.isoformat()})
+        await gql(http, CAMPAIGN_ESCALATE, id=enrolment_id)
+        await gql(http, CAMPAIGN_CLEAR, id=enrolment_id)
 
 
 async def _notices(http: httpx.AsyncClient, token_for: TokenFor) -> None:
@@ -961,6 +1017,21 @@ SITE_WORDS = {
     "hub/typical_cases/service.py list_nominations": "`typicalCaseNominations`: a centre's region's, an agency's own",
     "hub/typical_cases/service.py parties_of": "the persons of a nominated case (their clear data, to remove it)",
     "seeds/typical_cases.py _resolved_cases": "`hub seed`: the resolved demo cases nominated",
+    "hub/campaigns/service.py create": "a campaign inserted",
+    "hub/campaigns/service.py get": "one campaign (`campaign`, its figures and list, the permission checks)",
+    "hub/campaigns/service.py list_for_region": "`campaigns(region:, activeOn:)`; the brief's campaign section",
+    "hub/campaigns/service.py _cases_by_number": "`enrolCampaignCases`: the named cases, by number then `_id`",
+    "hub/campaigns/service.py enrol": "an enrolment inserted (the unique campaign/case index refuses a second)",
+    "hub/campaigns/service.py get_enrolment": "one enrolment (its mutations and their permission checks, `node`)",
+    "hub/campaigns/service.py _save": "an enrolment saved (replace, checked against its revision)",
+    "hub/campaigns/service.py list_enrolments": "a page of `campaignEnrolments` (a centre's all, a unit's own)",
+    "hub/campaigns/service.py count_enrolments": "`campaignEnrolments { totalCount }`",
+    "hub/campaigns/service.py tasks_of": "`campaignTasks`: a unit's own enrolled cases, nearest deadline first",
+    "hub/campaigns/service.py progress": "`campaignProgress`, the brief's section: a campaign's enrolments",
+    "hub/campaigns/service.py open_in_region": "early warnings: the region's enrolments not yet cleared",
+    "hub/campaigns/service.py cleared_counts": "a supervision notice's backlog cleared in its period",
+    "seeds/campaigns.py _backlog": "`hub seed`: the district's open cases in the campaign's categories",
+    "seeds/campaigns.py _replay": "`hub seed`: a settled case read again",
     "hub/notices/service.py get": "one supervision notice (`supervisionNotice`, its mutations, page and sheet)",
     "hub/notices/service.py _save": "a notice saved (replace, checked against its revision)",
     "hub/notices/service.py list_notices": "`supervisionNotices`: a centre's region's, published ones above an agency",
