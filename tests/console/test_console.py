@@ -216,6 +216,89 @@ async def test_a_secretary_schedules_a_meeting_sets_its_agenda_and_completes_a_d
     await shot(page, "meeting")
 
 
+
+async def test_a_centre_follows_a_campaign_and_clears_a_case_a_unit_sees_its_own(
+        page: Page, demo_hub: DemoHub, shot: Any) -> None:
+    with demo_hub.db() as client:
+        db = client[demo_hub.database]
+        enrolled = db.campaign_enrolments.count_documents({})
+        open_enrolments = db.campaign_enrolments.count_documents({"cleared": False})
+    assert enrolled and open_enrolments
+
+    await sign_in(page, demo_hub, demo_hub.token(CC, user="攻坚办"), at="/console/campaigns")
+    kpis = page.get_by_test_id("campaign-kpis")
+    await expect(kpis).to_contain_text(f"纳入清仓{enrolled}")
+    await expect(page.get_by_test_id("chart-clearance").locator("svg path").nth(3)).to_be_attached()
+    await expect(page.get_by_test_id("by-township").locator(".el-table__body tr").first).to_be_visible()
+    rows = page.get_by_test_id("enrolments").locator(".el-table__body tr")
+    await expect(rows).to_have_count(min(open_enrolments, 50))
+    await shot(page, "campaign")
+
+    # clear the first open case, with a reason the hub refuses first (a note is required)
+    await rows.first.get_by_test_id("clear").click()
+    await select_option(page, "c-outcome", "依法终结")
+    await page.get_by_test_id("c-save").click()
+    await expect(page.get_by_test_id("c-error")).to_contain_text("note")
+    await page.get_by_test_id("c-note").fill("依法作出终结处理")
+    await page.get_by_test_id("c-save").click()
+    await expect(rows).to_have_count(min(open_enrolments - 1, 50))
+    await expect(kpis).to_contain_text("已消案")
+    with demo_hub.db() as client:
+        assert client[demo_hub.database].campaign_enrolments.count_documents({"cleared": False}) == open_enrolments - 1
+
+    async with page.expect_download() as download_info:
+        await page.get_by_test_id("campaign-export").click()
+    workbook = openpyxl.load_workbook(BytesIO(open(await (await download_info.value).path(), "rb").read()), read_only=True)
+    sheet = list(workbook["清仓台账"].iter_rows(values_only=True))
+    assert sheet[0][0] == "案件编号" and len(sheet) == 1 + enrolled
+
+    # a responsible unit (a township's, so below the district's campaign) sees only the cases it answers for
+    with demo_hub.db() as client:
+        db = client[demo_hub.database]
+        township_units = {a["code"] for a in db.agencies.find({"region_code": {"$ne": "510199"}}, {"code": 1})}
+        unit = next(e["unit_code"] for e in db.campaign_enrolments.find({"cleared": False}).sort("case_no", 1)
+                    if e.get("unit_code") in township_units)
+        own = db.campaign_enrolments.count_documents({"cleared": False, "unit_code": unit})
+    await page.context.clear_cookies()
+    await sign_in(page, demo_hub, demo_hub.token(unit), at="/console/campaigns")
+    await expect(page.get_by_text("本单位包案任务")).to_be_visible()
+    await expect(rows).to_have_count(own)
+    await expect(page.get_by_test_id("assign")).to_have_count(0)
+    await expect(page.get_by_test_id("enrol")).to_have_count(0)
+
+
+async def test_a_centre_comments_on_each_township_and_publishes_a_notice_agencies_read_it(
+        page: Page, demo_hub: DemoHub, shot: Any) -> None:
+    await sign_in(page, demo_hub, demo_hub.token(CC, user="督查室"), at="/console/notices")
+    await page.get_by_test_id("draft").click()
+    await page.get_by_test_id("d-save").click()  # this month, townships only
+    status = page.get_by_test_id("notice-status")
+    await expect(status).to_have_text("草稿")
+    ranking = page.get_by_test_id("township-ranking").locator(".el-table__body tr")
+    await expect(ranking.first).to_be_visible()
+    townships = await ranking.count()
+    await expect(page.get_by_test_id("chart-scores").locator("svg path").nth(3)).to_be_attached()
+    await expect(page.get_by_test_id("publish")).to_be_disabled()  # no 点评 yet
+
+    for n in range(townships):
+        await ranking.nth(n).get_by_test_id("comment").click()
+        await page.get_by_test_id("comment-text").fill(f"第{n + 1}名，继续保持排查力度")
+        await page.get_by_test_id("comment-save").click()
+        await expect(ranking.nth(n)).to_contain_text(f"第{n + 1}名")
+    await page.get_by_test_id("publish").click()
+    await expect(status).to_have_text("已发布")
+    await expect(page.get_by_test_id("comment")).to_have_count(0)  # frozen: nothing to edit
+    await expect(page.get_by_test_id("notice-page")).to_be_visible()
+    await shot(page, "notice")
+    notice_url = page.url
+
+    # a township's committee reads the published notice, and has no drafting
+    await page.context.clear_cookies()
+    await sign_in(page, demo_hub, demo_hub.token(VILLAGE_PMC), at=notice_url.split(demo_hub.base, 1)[1])
+    await expect(status).to_have_text("已发布")
+    await expect(ranking).to_have_count(townships)
+    await expect(page.get_by_test_id("draft")).to_have_count(0)
+
 async def test_every_page_works_with_outside_requests_blocked(page: Page, demo_hub: DemoHub, offline: Any) -> None:
     case = case_with_channels(demo_hub, at_least=2)
     asked: list[str] = []
@@ -227,7 +310,7 @@ async def test_every_page_works_with_outside_requests_blocked(page: Page, demo_h
         "/console/cases": "results", f"/console/cases/{case['case_no']}": "case-timeline",
         "/console/analysis": "chart-trend", "/console/meetings": "meetings",
         f"/console/meetings/{to_global_id('JointMeeting', str(meeting['_id']))}": "decisions",
-        "/console/screening": "s-submit",
+        "/console/screening": "s-submit", "/console/campaigns": "enrolments", "/console/notices": "township-ranking",
     }
     for path, marker in views.items():
         await page.goto(f"{demo_hub.base}{path}")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ingestMessage } from './errors'
+import { enrolMessage, ingestMessage } from './errors'
 
 describe('ingestMessage', () => {
   it('says a known code in Chinese', () => {
@@ -8,5 +8,15 @@ describe('ingestMessage', () => {
 
   it('keeps the hub message for a code it does not know', () => {
     expect(ingestMessage('DUPLICATE_IN_BATCH', 'sourceId repeated')).toBe('sourceId repeated')
+  })
+})
+
+describe('enrolMessage', () => {
+  it('says why a case was not enrolled, in Chinese', () => {
+    expect(enrolMessage('NOT_BACKLOG', 'the case is neither tagged')).toContain('积案期限')
+  })
+
+  it('keeps the hub message for a code it does not know', () => {
+    expect(enrolMessage('SOMETHING_NEW', 'why')).toBe('why')
   })
 })

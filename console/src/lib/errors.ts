@@ -16,7 +16,25 @@ const INGEST: Record<string, string> = {
   INVALID_STRING_TOO_SHORT: '必填',
 }
 
-/** The Chinese sentence for an ingestion error, or the hub's own message for a code without one. */
-export function ingestMessage(code: string, message: string): string {
-  return INGEST[code] ?? message
+/** A table's Chinese sentence for a code, or the hub's own message for a code without one. */
+function sentences(table: Record<string, string>): (code: string, message: string) => string {
+  return (code, message) => table[code] ?? message
 }
+
+/** An ingestion error next to its field. */
+export const ingestMessage = sentences(INGEST)
+
+// Why a case was not enrolled in a campaign (enrolCampaignCases), as a coordination centre reads it.
+const ENROL: Record<string, string> = {
+  CASE_NOT_FOUND: '没有此编号的案件',
+  CASE_OUTSIDE_REGION: '案件不在本次行动的区域内',
+  CATEGORY_NOT_TARGETED: '案件类型不属于本次行动的重点领域',
+  CASE_NOT_OPEN: '案件已办结，不能纳入清仓',
+  NOT_BACKLOG: '案件既未标记为积案、老案、难案，立案时间也未超过积案期限',
+  DUPLICATE_IN_CALL: '本次重复填写',
+  ALREADY_ENROLLED: '已纳入本次行动',
+  TEXT_TOO_LONG: '甄别意见过长',
+}
+
+/** A case refused by enrolCampaignCases. */
+export const enrolMessage = sentences(ENROL)
