@@ -23,6 +23,8 @@ from hub.errors import Conflict
 from hub.reports import brief as report_service
 from schema.relay import object_id
 from tests.conftest import TokenFor, act_as
+from tests.graphql import first_error as error
+from tests.graphql import gql, post
 from tests.factories import T0, TOWNSHIP_A, VILLAGE_A1, VILLAGE_B1, batch, days, party, record
 from tests.scenarios import ingest
 
@@ -98,23 +100,6 @@ async def cases(district: AsyncDatabase) -> Cases:
         recent=await open_case(at=recent), resolved=await open_case(agreement=True),
         neighbour=await open_case(category="NEIGHBOUR"),
     )
-
-
-async def post(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    return (await http.post("/graphql", json={"query": query, "variables": variables})).json()
-
-
-async def gql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    body = await post(http, query, **variables)
-    assert "errors" not in body, body["errors"]
-    return body["data"]
-
-
-async def error(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    body = await post(http, query, **variables)
-    assert body.get("errors"), body
-    return {"code": body["errors"][0]["extensions"]["code"], "field": body["errors"][0]["extensions"].get("field"),
-            "message": body["errors"][0]["message"]}
 
 
 def campaign_input(**extra: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from hub.campaigns.models import BacklogKind, Clearance, ClearanceOutcome, Enrol
 from hub.cases.models import Case, Category
 from hub.mediators import service as mediator_service
 from hub.mediators.models import Mediator, MediatorKind, TrainingRecord
+from tests import graphql
 from tests.factories import DISTRICT, T0, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A1, VILLAGE_B1, batch, days, record
 from tests.scenarios import ingest
 
@@ -38,22 +39,21 @@ FRAGMENT = """fragment N on SupervisionNotice {
 fragment U on NoticeUnit { kind code name rank score comment values { indicator value score } }"""
 
 
+def _document(query: str) -> str:
+    return query + ("\n" + FRAGMENT if "...N" in query else "")
+
+
 async def post(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    document = query + ("\n" + FRAGMENT if "...N" in query else "")
-    return (await http.post("/graphql", json={"query": document, "variables": variables})).json()
+    return await graphql.post(http, _document(query), **variables)
 
 
 async def gql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    body = await post(http, query, **variables)
-    assert "errors" not in body, body["errors"]
-    return body["data"]
+    return await graphql.gql(http, _document(query), **variables)
 
 
 async def error(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
     """The first error's extensions (code, field, reason) and message."""
-    body = await post(http, query, **variables)
-    assert body.get("errors"), body
-    return {**body["errors"][0]["extensions"], "message": body["errors"][0]["message"]}
+    return await graphql.first_error(http, _document(query), **variables)
 
 
 def unit(notice: dict[str, Any], code: str) -> dict[str, Any]:

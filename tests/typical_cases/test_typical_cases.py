@@ -9,6 +9,7 @@ import httpx
 from hub.audit.models import AuditEntry, Outcome
 from hub.typical_cases.models import TypicalCase
 from tests.conftest import TokenFor, act_as
+from tests.graphql import first_error, gql, post
 from tests.typical_cases.conftest import ResolvedCase, resolve_case
 
 FIELDS = "id caseNo title facts process legalBasis lessons category status decisionReason decidedAt " \
@@ -36,19 +37,8 @@ def write_up(case: ResolvedCase, title: str | None = None) -> dict[str, Any]:
     }
 
 
-async def post(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    return (await http.post("/graphql", json={"query": query, "variables": variables})).json()
-
-
-async def gql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
-    body = await post(http, query, **variables)
-    assert "errors" not in body, body["errors"]
-    return body["data"]
-
-
 async def error_code(http: httpx.AsyncClient, query: str, **variables: Any) -> str:
-    body = await post(http, query, **variables)
-    return str(body["errors"][0]["extensions"]["code"])
+    return str((await first_error(http, query, **variables))["code"])
 
 
 async def nominate(http: httpx.AsyncClient, token_for: TokenFor, case: ResolvedCase, **extra: Any) -> dict[str, Any]:
