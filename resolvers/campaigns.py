@@ -11,7 +11,7 @@ from strawberry.types import Info
 from hub.auth import policy
 from hub.campaigns import models as m
 from hub.campaigns import service as campaign_service
-from hub.errors import BadUserInput
+from hub.errors import BadUserInput, Forbidden
 from resolvers.context import Context
 from schema.audit import Audited
 from schema.campaigns import (
@@ -83,7 +83,9 @@ class CampaignQuery:
         return CampaignProgressType.from_domain(report)
 
     @strawberry.field(description="清仓案件 — a campaign's enrolled cases in case-number order: all for its "
-                                  "coordination centres, a unit's own for any other agency of its region.",
+                                  "coordination centres; for a centre below them, those of its region and those it "
+                                  "answers for; for any other agency of the region, those it answers for (a case's "
+                                  "enrolments also show on the case, `case { campaignEnrolments }`).",
                       permission_classes=[CanViewCampaign], extensions=[Audited(targets=_ids)])
     async def campaign_enrolments(
         self, info: Info[Context, None],
@@ -96,7 +98,9 @@ class CampaignQuery:
             description="The `endCursor` of the previous page; the first page when omitted.")] = None,
     ) -> Connection[EnrolmentType]:
         campaign = await campaign_service.get_or_raise(campaign_id=object_id(id, "Campaign"))  # type: ignore[arg-type]
-        scope = policy.enrolment_scope(info.context.principal, campaign) or {}
+        scope = policy.enrolment_scope(info.context.principal, campaign)
+        if scope is None:  # CanViewCampaign lets no such caller through; never read "everything" for "nothing"
+            raise Forbidden("a campaign's enrolled cases are read by the agencies of its region")
         size = check_first(first, default=50)
         last = None
         if after is not None:
@@ -179,7 +183,8 @@ class CampaignMutation:
         principal = info.context.principal
         enrolment = await campaign_service.assign(
             enrolment_id=object_id(id, ENROLMENT), unit_code=input.unit_code, person=input.person,  # type: ignore[arg-type]
-            measures=input.measures, deadline=input.deadline, agency_code=principal.agency_code, user=principal.user)
+            measures=input.measures, deadline=input.deadline, agency_code=principal.agency_code, user=principal.user,
+            acting=principal)
         return EnrolmentType.from_model(enrolment)
 
     @strawberry.mutation(description="提级协调 — move an enrolled case one stage up (unit → coordination centre → "
@@ -193,7 +198,8 @@ class CampaignMutation:
     ) -> EnrolmentType:
         principal = info.context.principal
         enrolment = await campaign_service.escalate(enrolment_id=object_id(id, ENROLMENT), reason=reason,  # type: ignore[arg-type]
-                                                    agency_code=principal.agency_code, user=principal.user)
+                                                    agency_code=principal.agency_code, user=principal.user,
+                                                    acting=principal)
         return EnrolmentType.from_model(enrolment)
 
     @strawberry.mutation(description="消案 — clear an enrolled case with its outcome. For its responsible unit and "
@@ -208,5 +214,5 @@ class CampaignMutation:
         principal = info.context.principal
         enrolment = await campaign_service.clear(
             enrolment_id=object_id(id, ENROLMENT), outcome=m.ClearanceOutcome(outcome), note=note,  # type: ignore[arg-type]
-            agency_code=principal.agency_code, user=principal.user)
+            agency_code=principal.agency_code, user=principal.user, acting=principal)
         return EnrolmentType.from_model(enrolment)

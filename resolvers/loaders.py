@@ -53,6 +53,7 @@ class Loaders:
         self.case_load_by_mediator = DataLoader(load_fn=_case_loads)
         self.meeting_by_id = _loader(lambda ks: meeting_service.get_many(ids=ks), lambda m: m)
         self.enrolments_by_case = _loader(lambda ks: campaign_service.of_cases(case_ids=ks), lambda e: e)
+        self.campaign_by_id = _loader(lambda ks: campaign_service.get_many(ids=ks), lambda c: c)
         # The summaries of one request (a dashboard aliases several) are counted together: shared totals.
         self.summary = DataLoader(load_fn=summarize_many)
 

@@ -119,10 +119,11 @@ class EnrolmentType(Node):
     async def region(self, info: Info) -> RegionType | None:
         return await info.context.loaders.region_by_code.load(self.model.region_code)
 
-    @strawberry.field(description="The campaign.")
+    @strawberry.field(description="The campaign, when the caller may read it (an agency inside its region).")
     async def campaign(self, info: Info) -> "CampaignType | None":
-        found = await s.get(campaign_id=self.model.campaign_id)
-        return CampaignType.from_model(found) if found else None
+        found = await info.context.loaders.campaign_by_id.load(self.model.campaign_id)
+        return CampaignType.from_model(found) if found and policy.can_view_campaign(info.context.principal, found) \
+            else None
 
     @classmethod
     def from_model(cls, e: m.Enrolment) -> "EnrolmentType":

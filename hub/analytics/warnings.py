@@ -21,7 +21,7 @@ from hub.analytics import labels
 from hub.analytics.summary import as_utc
 from hub.analytics.thresholds import Thresholds
 from hub.campaigns import service as campaign_service
-from hub.cases.derive import as_date
+from hub.cases.derive import REPORTING_TZ, as_date
 from hub.cases.models import OPEN_STATUSES, Case, CaseFile, CaseTag
 from hub.records.enums import PartyRole, PetitionLevel, RecordKind, RiskLevel
 from hub.store.service import READ_BATCH_SIZE, find_by_ids
@@ -200,8 +200,8 @@ def _enrolment_warning(rule: Rule, severity: Severity, enrolment: Mapping[str, A
 
 
 def campaign_overdue(scope: Scope) -> Iterator[EarlyWarning]:
-    """清仓案件逾期未化解: an enrolled case not cleared by its responsibility's deadline."""
-    today = scope.as_of.date()
+    """清仓案件逾期未化解: an enrolled case not cleared by its responsibility's deadline (the district's day)."""
+    today = scope.as_of.astimezone(REPORTING_TZ).date()
     for enrolment in scope.enrolments:
         deadline = as_date(enrolment.get("deadline"))
         if deadline is not None and deadline < today:

@@ -13,11 +13,13 @@
 - The audit trail is read by coordination centres (entries of agencies in their region).
 - Mediators are appointed (选聘) by the justice bureau and coordination centres whose region holds
   the mediator's; their training is recorded by those and by the mediator's own agency.
-- Backlog-clearance campaigns are run by the coordination centres of their region (create, enrol,
-  assign); an enrolled case is escalated and cleared by its responsible unit or those centres, and
-  only a centre takes it from the centre to the party committee and government. A campaign and its
-  figures are read by every agency of its region; its enrolments by the centres, each unit its own,
-  and each agency those of the cases it sees.
+- Backlog-clearance campaigns are created, and cases enrolled in them, by the coordination centres of
+  the campaign's region. An enrolled case is then managed where it lies (属地): the centres of the
+  case's region (a township's among them) assign its responsibility; those centres and its responsible
+  unit escalate and clear it, and only a centre takes it past the centre to the party committee and
+  government. A campaign and its figures are read by every agency of its region; its enrolments by
+  the centres (a township centre: its township's), each unit those it answers for, and each agency
+  those of the cases it sees (on the case).
 - ID numbers, credit codes, phones and addresses are masked unless the user holds the `pii` role.
 - Supervision notices are drafted, commented on and published by a coordination centre at or above
   their region; drafts are read by those, published ones also by every agency within the region.
@@ -180,12 +182,14 @@ def can_view_campaign(principal: Principal, campaign: Any) -> bool:
 
 
 def enrolment_scope(principal: Principal, campaign: Any) -> dict[str, Any] | None:
-    """The enrolments of a campaign the caller reads: all for its centres, else the unit's own; None: none."""
+    """The enrolments of a campaign the caller lists: all for its centres; for a centre below them, its region's
+    and those it answers for; for any other agency of the region, those it answers for; None: none."""
     if can_analyse(principal, campaign.region_path):
         return {}
-    if campaign.region_code in principal.region_path:
-        return {"unit_code": principal.agency_code}
-    return None
+    if campaign.region_code not in principal.region_path:
+        return None
+    own = {"unit_code": principal.agency_code}
+    return {"$or": [{"region_path": principal.region_code}, own]} if principal.is_coordination_centre else own
 
 
 def can_read_enrolment(principal: Principal, enrolment: Any, case: Any = None) -> bool:

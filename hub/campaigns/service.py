@@ -14,7 +14,7 @@ Who may do each is hub.auth.policy's (the resolvers check it first).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -34,7 +34,9 @@ from hub.campaigns.models import (
 from hub.cases import service as case_service
 from hub.cases.derive import REPORTING_TZ
 from hub.cases.models import OPEN_STATUSES, Case, CaseNumber, CaseStatus, CaseTag, Category
-from hub.errors import BadUserInput, Conflict, NotFound
+from hub.auth import policy
+from hub.auth.policy import Principal
+from hub.errors import BadUserInput, Conflict, Forbidden, NotFound
 from hub.regions import service as region_service
 from hub.regions.models import RegionLevel
 from hub.store.service import READ_BATCH_SIZE, find_by_ids, store_now
@@ -121,8 +123,9 @@ async def list_for_region(*, region_code: str, active_on: date | None = None,
     first, last = overlapping or (active_on, active_on)
     if last is not None:
         query = {**query, "starts_on": {"$lte": _as_datetime(last)}}
-    found = await Campaign.find(query).sort(("starts_on", -1), ("_id", -1)).limit(MAX_CAMPAIGNS).to_list()
-    return [c for c in found if first is None or c.ends_on >= first]
+    if first is not None:
+        query = {**query, "ends_on": {"$gte": _as_datetime(first)}}
+    return await Campaign.find(query).sort(("starts_on", -1), ("_id", -1)).limit(MAX_CAMPAIGNS).to_list()
 
 
 def _as_datetime(day: date) -> datetime:
@@ -195,7 +198,8 @@ async def enrol(
     *, campaign_id: PydanticObjectId, entries: Sequence[NewEnrolment], agency_code: str, user: str,
     backlog_days: int = DEFAULT_BACKLOG_DAYS, now: datetime | None = None,
 ) -> list[EnrolOutcome]:
-    """Enrol cases (甄别分类): each good one lands, each bad one comes back with its errors, by index.
+    """Enrol cases (甄别分类): each good one lands, each bad one comes back with its errors, by index. If the call
+    fails part-way (the store gone), sending it again is the recovery: what landed comes back ALREADY_ENROLLED.
 
     `now` (here and below) is when it happens: the present, unless the demo data replays a campaign's history."""
     if not entries or len(entries) > MAX_ENROL:
@@ -261,19 +265,26 @@ async def _save(enrolment: Enrolment) -> Enrolment:
     return enrolment
 
 
-def _open(enrolment: Enrolment) -> None:
+def _changeable(enrolment: Enrolment, acting: Principal | None, may: Callable[[Principal, Enrolment], bool],
+                message: str) -> None:
+    """Refuse a cleared enrolment, and one the caller may not change as it stands now: the resolvers' permission
+    classes checked an earlier read, and another request may have moved it since (a unit's two escalations at
+    once). `acting` None: the operator (`hub seed`)."""
+    if acting is not None and not may(acting, enrolment):
+        raise Forbidden(message)
     if enrolment.cleared:
         raise BadUserInput("the case is already cleared (消案) in this campaign", field="id")
 
 
 async def assign(
     *, enrolment_id: PydanticObjectId, unit_code: str, person: str, measures: str, deadline: date,
-    agency_code: str, user: str, now: datetime | None = None,
+    agency_code: str, user: str, now: datetime | None = None, acting: Principal | None = None,
 ) -> Enrolment:
-    """逐一明确责任、措施: the responsible unit (its level from its home region), person, measures and deadline.
-    Again: the responsibility is replaced, and the history keeps both."""
+    """逐一明确责任、措施: the responsible unit (an agency inside the campaign's region; its level from its home
+    region), person, measures and deadline. Again: the responsibility is replaced, and the history keeps both."""
     enrolment = await get_enrolment_or_raise(enrolment_id=enrolment_id)
-    _open(enrolment)
+    _changeable(enrolment, acting, lambda p, e: policy.can_run_campaign(p, e.region_path),
+                "responsibility is assigned by the coordination centres of the case's region")
     person, measures = _text(person, "person", MAX_PERSON), _text(measures, "measures")
     unit = await agency_service.get_by_code(code=unit_code)
     if unit is None:
@@ -282,6 +293,8 @@ async def assign(
     if region is None:
         raise BadUserInput(f"the unit's region {unit.region_code!r} is unknown", field="unitCode")
     campaign = await get_or_raise(campaign_id=enrolment.campaign_id)
+    if campaign.region_code not in region.path:
+        raise BadUserInput("the responsible unit must be an agency inside the campaign's region", field="unitCode")
     now = now or store_now()
     if deadline < today(now) or deadline > campaign.ends_on:
         raise BadUserInput(f"a deadline lies between today and the campaign's end ({campaign.ends_on.isoformat()})",
@@ -304,10 +317,11 @@ def next_stage(stage: EscalationStage) -> EscalationStage | None:
 
 
 async def escalate(*, enrolment_id: PydanticObjectId, reason: str, agency_code: str, user: str,
-                   now: datetime | None = None) -> Enrolment:
+                   now: datetime | None = None, acting: Principal | None = None) -> Enrolment:
     """Move the case one stage up, with the reason the stage below cannot resolve it."""
     enrolment = await get_enrolment_or_raise(enrolment_id=enrolment_id)
-    _open(enrolment)
+    _changeable(enrolment, acting, policy.can_escalate, "a case is escalated by its responsible unit, and past the "
+                "coordination centre only by a coordination centre of its region")
     reason = _text(reason, "reason")
     target = next_stage(enrolment.stage)
     if target is None:
@@ -323,11 +337,12 @@ async def escalate(*, enrolment_id: PydanticObjectId, reason: str, agency_code: 
 
 async def clear(
     *, enrolment_id: PydanticObjectId, outcome: ClearanceOutcome, note: str, agency_code: str, user: str,
-    now: datetime | None = None,
+    now: datetime | None = None, acting: Principal | None = None,
 ) -> Enrolment:
     """消案: the case is cleared with its outcome."""
     enrolment = await get_enrolment_or_raise(enrolment_id=enrolment_id)
-    _open(enrolment)
+    _changeable(enrolment, acting, policy.can_clear,
+                "a case is cleared by its responsible unit or the coordination centres of its region")
     note = _text(note, "note")
     needed = OUTCOME_NEEDS_STATUS.get(outcome)
     if needed is not None:

@@ -7,7 +7,8 @@ import asyncio
 import io
 import itertools
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 from typing import Any
 
 import httpx
@@ -30,6 +31,7 @@ from tests.scenarios import ingest
 
 _serial = itertools.count(1)
 TODAY = campaign_service.today()
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 ENDS = TODAY + timedelta(days=60)
 
 ENROLMENT = """id caseNo kind historicalLegacy note stage cleared overdue category
@@ -350,6 +352,21 @@ async def test_two_centres_acting_on_one_enrolment_at_once_lose_no_step(
     assert stored.stage == [EscalationStage.COORDINATION_CENTRE, EscalationStage.PARTY_GOVERNMENT][len(escalations) - 1]
 
 
+async def test_a_unit_escalating_twice_at_once_never_takes_a_case_past_the_centre(
+    http: httpx.AsyncClient, token_for: TokenFor, cases: Cases
+) -> None:
+    # the permission class checks a read made before either write; the service checks what it changes
+    _, enrolment_id = await enrolled(http, token_for, cases.backlog_a)
+    await gql(http, ASSIGN, id=enrolment_id, input=responsibility("PMC-A"))
+    act_as(http, token_for("PMC-A"))
+    answers = await asyncio.gather(*(post(http, ESCALATE, id=enrolment_id, reason=f"第{n}次上报") for n in range(4)))
+    codes = sorted(a["errors"][0]["extensions"]["code"] if a.get("errors") else "OK" for a in answers)
+    assert codes.count("OK") == 1 and set(codes) <= {"OK", "CONFLICT", "FORBIDDEN"}, codes
+    stored = await Enrolment.get(object_id(enrolment_id, "CampaignEnrolment"))
+    assert stored is not None and stored.stage is EscalationStage.COORDINATION_CENTRE
+    assert [s.kind.value for s in stored.steps] == ["ENROLLED", "ASSIGNED", "ESCALATED"]
+
+
 # --- figures, lists and warnings ---------------------------------------------------------------------------
 
 
@@ -409,6 +426,34 @@ async def test_a_centre_lists_every_enrolment_and_a_unit_only_its_own(
     assert node["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
+async def test_a_township_centre_lists_its_township_s_cases_and_an_outside_agency_none(
+    http: httpx.AsyncClient, token_for: TokenFor, cases: Cases
+) -> None:
+    created = await campaign(http, token_for)
+    await enrol(http, created["id"], cases.backlog_a, cases.backlog_b)
+    act_as(http, token_for("CC-A"))
+    own = (await gql(http, ENROLMENTS, id=created["id"]))["campaignEnrolments"]
+    assert [n["caseNo"] for n in own["nodes"]] == [cases.backlog_a]  # township A's, not B's
+
+    act_as(http, token_for("CC-A"))
+    township = (await gql(http, CREATE, input=campaign_input(region=TOWNSHIP_A)))["createCampaign"]
+    await enrol(http, township["id"], cases.backlog_a)
+    act_as(http, token_for("PMC-B"))  # township B: outside township A's campaign
+    assert (await error(http, ENROLMENTS, id=township["id"]))["code"] == "FORBIDDEN"
+    assert (await http.get("/exports/campaign.xlsx", params={"id": township["id"]})).status_code == 403
+
+
+async def test_the_responsible_unit_is_an_agency_inside_the_campaign_s_region(
+    http: httpx.AsyncClient, token_for: TokenFor, cases: Cases
+) -> None:
+    act_as(http, token_for("CC-A"))
+    township = (await gql(http, CREATE, input=campaign_input(region=TOWNSHIP_A)))["createCampaign"]
+    [result] = (await enrol(http, township["id"], cases.backlog_a))["results"]
+    refused = await error(http, ASSIGN, id=result["enrolment"]["id"], input=responsibility("PMC-B"))
+    assert (refused["code"], refused["field"]) == ("BAD_USER_INPUT", "unitCode")
+    assert (await gql(http, ASSIGN, id=result["enrolment"]["id"], input=responsibility("PMC-A")))
+
+
 async def test_overdue_and_unassigned_enrolments_raise_warnings_for_their_units(
     http: httpx.AsyncClient, token_for: TokenFor, cases: Cases
 ) -> None:
@@ -427,6 +472,10 @@ async def test_overdue_and_unassigned_enrolments_raise_warnings_for_their_units(
         cases.backlog_a, "HIGH", {"code": "PMC-A"})
     assert "王主任" in overdue["reason"] and "逾期" in overdue["reason"]
     assert warnings["CAMPAIGN_UNASSIGNED"]["caseNo"] == cases.backlog_b
+    # overdue from the district's next day: 01:00 in Beijing is still the deadline's day in UTC
+    next_morning = datetime.combine(TODAY + timedelta(days=1), time(1), SHANGHAI)
+    assert [w["rule"] for w in (await gql(http, WARNINGS, asOf=next_morning.isoformat()))["earlyWarnings"]
+            if w["caseNo"] == cases.backlog_a] == ["CAMPAIGN_OVERDUE"]
     much_later = (now + timedelta(days=45)).isoformat()
     assert {w["rule"]: w["severity"] for w in (await gql(http, WARNINGS, asOf=much_later))["earlyWarnings"]}[
         "CAMPAIGN_OVERDUE"] == "CRITICAL"

@@ -810,6 +810,9 @@ async def _campaigns(http: httpx.AsyncClient, token_for: TokenFor) -> None:
         await gql(http, CAMPAIGN_ENROLMENTS, id=seeded["id"], cleared=False, township=TOWNSHIP)
     with during("campaignEnrolment(id), node(id) as the district centre"):
         await gql(http, CAMPAIGN_ENROLMENT, id=page["nodes"][0]["id"])
+    act_as(http, token_for("QH-CC-01"))
+    with during("campaignEnrolments as a township centre (its township's, those it answers for)"):
+        await gql(http, CAMPAIGN_ENROLMENTS, id=seeded["id"])
     act_as(http, token_for(COMMITTEE))
     with during("campaignTasks, campaignEnrolments as a responsible unit"):
         await gql(http, CAMPAIGN_TASKS)
