@@ -13,12 +13,14 @@ from resolvers.analytics import AnalyticsQuery
 from resolvers.audit import AuditQuery
 from resolvers.campaigns import CampaignMutation, CampaignQuery
 from resolvers.cases import CaseQuery
+from resolvers.handovers import HandoverMutation, HandoverQuery
 from resolvers.ingest import IngestMutation
 from resolvers.mediators import MediatorMutation, MediatorQuery
 from resolvers.meetings import MeetingMutation, MeetingQuery
 from resolvers.notices import NoticeMutation, NoticeQuery
 from resolvers.people import PersonQuery
 from resolvers.reference import ReferenceQuery
+from resolvers.referrals import ReferralMutation
 from resolvers.system import SystemQuery
 from resolvers.typical_cases import TypicalCaseMutation, TypicalCaseQuery
 from resolvers.viewer import ViewerQuery
@@ -27,9 +29,10 @@ from schema.limits import Limits, limit_extensions
 from schema.records import RECORD_TYPES
 
 Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQuery, AuditQuery, ReferenceQuery, SystemQuery,
-                                ViewerQuery, MediatorQuery, TypicalCaseQuery, CampaignQuery, NoticeQuery))
+                                ViewerQuery, MediatorQuery, TypicalCaseQuery, CampaignQuery, NoticeQuery,
+                                HandoverQuery))
 Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation, MediatorMutation, TypicalCaseMutation,
-                                      CampaignMutation, NoticeMutation))
+                                      CampaignMutation, NoticeMutation, HandoverMutation, ReferralMutation))
 
 
 def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> strawberry.Schema:

@@ -12,7 +12,9 @@ from hub.analytics import labels
 from hub.analytics import summary as domain
 from hub.analytics import warnings as warning_domain
 from schema.cases import CaseType, DateRangeInput
-from schema.enums import CaseStatus, CaseTag, Category, Channel, ReferralTarget, RiskLevel, described_enum
+from schema.enums import (
+    CaseStatus, CaseTag, Category, Channel, ReferralOutcome, ReferralStatus, ReferralTarget, RiskLevel, described_enum,
+)
 from schema.reference import AgencyType
 
 SummaryDimension = described_enum(
@@ -64,8 +66,17 @@ class SummaryFilterInput:
 
 @strawberry.type(name="ReferralCount", description="Cases referred to one target.")
 class ReferralCount:
-    target: ReferralTarget = strawberry.field(description="仲裁、行政裁决、行政复议、诉讼.")  # type: ignore[valid-type]
+    target: ReferralTarget = strawberry.field(description="仲裁、行政裁决、行政复议、诉讼、刑事和解、和解.")  # type: ignore[valid-type]
     count: int = strawberry.field(description="How many.")
+
+
+@strawberry.type(name="ReferralStateCount", description="Cases whose latest referral went to one target and stands "
+                                                    "in one state (and, once decided, has one outcome).")
+class ReferralStateCount:
+    target: ReferralTarget = strawberry.field(description="仲裁、行政裁决、行政复议、诉讼、刑事和解、和解.")  # type: ignore[valid-type]
+    status: ReferralStatus = strawberry.field(description="REFERRED, FILED or DECIDED.")  # type: ignore[valid-type]
+    outcome: ReferralOutcome | None = strawberry.field(description="How it was decided; null unless DECIDED.")  # type: ignore[valid-type]
+    cases: int = strawberry.field(description="How many cases.")
 
 
 @strawberry.type(name="RiskLevelCount", description="Cases at one stability risk level.")
@@ -94,7 +105,8 @@ class SummaryFiguresType:
     in_mediation: int = strawberry.field(description="In mediation now (调解中).")
     resolved: int = strawberry.field(description="Resolved by agreement or confirmation (调解成功).")
     failed: int = strawberry.field(description="Mediation failed (调解不成).")
-    referred: int = strawberry.field(description="Referred to arbitration, ruling, reconsideration or litigation.")
+    referred: int = strawberry.field(description="Referred (status REFERRED): arbitration, ruling, reconsideration, "
+                                                 "litigation, criminal reconciliation or settlement.")
     withdrawn: int = strawberry.field(description="Closed by withdrawal.")
     open: int = strawberry.field(description="Still open (screened, accepted or in mediation).")
     escalated: int = strawberry.field(description="With an escalated (越级) petition.")
@@ -103,6 +115,9 @@ class SummaryFiguresType:
     escalated_petitions: int = strawberry.field(description="Of those, escalated (越级).")
     backlog: int = strawberry.field(description="Open longer than `backlogDays` at `asOf` (积案).")
     referred_by_target: list[ReferralCount] = strawberry.field(description="Referred cases by target.")
+    referrals_by_outcome: list[ReferralStateCount] = strawberry.field(
+        description="Cases with a referral (whatever their status now), by their latest referral's target, state and "
+                    "outcome (依法引导、诉调对接 tracked to the outcome); only non-zero counts, sorted.")
     by_risk_level: list[RiskLevelCount] = strawberry.field(description="Cases by stability risk level.")
     by_status: list[StatusCount] = strawberry.field(description="Cases by status.")
     tagged: list[TagCount] = strawberry.field(description="Cases by tag (积案、老案、难案 as tagged by agencies).")
@@ -121,6 +136,11 @@ class SummaryFiguresType:
             escalated=f.escalated, mass_disputes=f.mass, petitions=f.petitions,
             escalated_petitions=f.escalated_petitions, backlog=f.backlog,
             referred_by_target=counts(f.referred_by_target, ReferralCount, ReferralTarget, "target"),
+            referrals_by_outcome=[
+                ReferralStateCount(target=ReferralTarget(t), status=ReferralStatus(st),  # type: ignore[operator]
+                                   outcome=ReferralOutcome(o) if o else None, cases=n)  # type: ignore[operator]
+                for (t, st, o), n in sorted(f.referrals.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or ""))
+                if n],
             by_risk_level=counts(f.by_risk_level, RiskLevelCount, RiskLevel, "level"),
             by_status=counts(f.by_status, StatusCount, CaseStatus, "status"),
             tagged=counts(f.tagged, TagCount, CaseTag, "tag"),

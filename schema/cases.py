@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,10 +11,15 @@ from strawberry.types import Info
 
 from hub.analytics import labels
 from hub.auth import policy
+from hub.analytics.summary import as_utc
+from hub.cases.derive import HandoverState, handover_states
 from hub.cases.models import Case
 from hub.records.enums import RecordKind as _Kind
+from hub.records.enums import ReferralStatus as ReferralStatusValue
+from hub.records.models import typed_record
 from schema.enums import (
-    CaseStatus, CaseTag, Category, Channel, ClosureOutcome, RecordKind, ReferralTarget, RiskLevel, described_enum,
+    CaseStatus, CaseTag, Category, Channel, ClosureOutcome, HandoverMode, HandoverStatus, RecordKind, ReferralOutcome,
+    ReferralStatus, ReferralTarget, RiskLevel, described_enum,
 )
 from schema.people import PartyType
 from schema.records import (
@@ -27,15 +32,26 @@ if TYPE_CHECKING:
     from schema.campaigns import EnrolmentType
 
 
-@strawberry.type(name="Handover", description="移交 — who passed the case to whom, when, and whether it was accepted.")
+@strawberry.type(name="Handover", description="移交 — who passed the case to whom, when, and the receiver's answer "
+                                              "(无缝对接: accepted, or returned with a reason).")
 class HandoverType:
+    id: strawberry.ID = strawberry.field(description="The handover record's global ID (answer it with acceptHandover / "
+                                                   "returnHandover).")
     at: datetime = strawberry.field(description="When it was handed over.")
-    accepted: bool | None = strawberry.field(description="Accepted by the receiver; null while pending.")
+    status: HandoverStatus = strawberry.field(description="PENDING, ACCEPTED or RETURNED.")  # type: ignore[valid-type]
+    mode: HandoverMode = strawberry.field(description="转办, 交办 or 移送.")  # type: ignore[valid-type]
+    accepted: bool | None = strawberry.field(description="Accepted by the receiver; null while pending, false if returned.")
     accepted_at: datetime | None = strawberry.field(description="When it was accepted.")
-    reason: str | None = strawberry.field(description="Why.")
+    answered_at: datetime | None = strawberry.field(description="When the receiver accepted or returned it.")
+    accept_by: datetime = strawberry.field(description="By when the receiver should answer: the sender's deadline, "
+                                                      "else the configured days after the handover.")
+    overdue: bool = strawberry.field(description="Still pending after `acceptBy`.")
+    reason: str | None = strawberry.field(description="Why it was handed over.")
+    return_reason: str | None = strawberry.field(description="Why the receiver returned it.")
     record: HandoverRecordType = strawberry.field(description="The handover record itself.")
     from_code: strawberry.Private[str]
     to_code: strawberry.Private[str]
+    case_id: strawberry.Private[Any]
 
     @strawberry.field(name="from", description="The agency that handed it over.")
     async def from_agency(self, info: Info) -> AgencyType | None:
@@ -44,6 +60,31 @@ class HandoverType:
     @strawberry.field(name="to", description="The receiving agency.")
     async def to_agency(self, info: Info) -> AgencyType | None:
         return await info.context.loaders.agency_by_code.load(self.to_code)
+
+    @strawberry.field(description="The case handed over (for whoever may see it).")
+    async def case(self, info: Info) -> "CaseType | None":
+        found = await info.context.loaders.case_by_id.load(self.case_id)
+        return found if found is not None and policy.can_view_case(info.context.principal, found.model) else None
+
+    @classmethod
+    def from_state(cls, state: HandoverState, *, now: datetime, default_days: int) -> "HandoverType":
+        """The GraphQL view of one handover's state."""
+        record = typed_record(dict(state.record))
+        details = state.record.get("details") or {}
+        answer = (state.answer or {}).get("details") or {}
+        accept_by = state.deadline(default_days)
+        return cls(
+            id=to_global_id("Record", state.record["_id"]), at=state.record["occurred_at"], status=state.status,
+            mode=details.get("mode") or "TRANSFER",
+            accepted=None if state.status is HandoverStatus.PENDING else state.status is HandoverStatus.ACCEPTED,
+            accepted_at=state.answered_at if state.status is HandoverStatus.ACCEPTED else None,
+            answered_at=state.answered_at, accept_by=accept_by,
+            overdue=state.status is HandoverStatus.PENDING and as_utc(accept_by) < now,  # type: ignore[operator]
+            reason=details.get("reason"),
+            return_reason=answer.get("reason") if state.status is HandoverStatus.RETURNED else None,
+            record=record_from_model(record),  # type: ignore[arg-type]
+            from_code=state.sender, to_code=state.receiver, case_id=state.record["case_id"],
+        )
 
 
 @strawberry.type(name="Case", description="矛盾纠纷 — one dispute with its whole history, whoever wrote each part.")
@@ -61,6 +102,10 @@ class CaseType(Node):
     closed_at: datetime | None = strawberry.field(description="When it was closed.")
     outcome: ClosureOutcome | None = strawberry.field(description="How it was closed.")  # type: ignore[valid-type]
     referral_target: ReferralTarget | None = strawberry.field(description="Where it was referred, if it was.")  # type: ignore[valid-type]
+    referral_status: ReferralStatus | None = strawberry.field(  # type: ignore[valid-type]
+        description="Where its latest referral stands (REFERRED → FILED → DECIDED); null when never referred.")
+    referral_outcome: ReferralOutcome | None = strawberry.field(  # type: ignore[valid-type]
+        description="How its latest referral was decided; null until DECIDED.")
     responsible_person: str | None = strawberry.field(description="责任人.")
     deadline: date | None = strawberry.field(description="Deadline for handling.")
     record_count: int = strawberry.field(description="How many records it has.")
@@ -105,16 +150,15 @@ class CaseType(Node):
         return slice_connection([record_from_model(r) for r in records], first=first, after=after,
                                 key=lambda r: str(r.id))
 
-    @strawberry.field(description="Handovers between agencies (三调联动 / 无缝对接).")
+    @strawberry.field(description="Handovers between agencies (三调联动 / 无缝对接), oldest first, each with the "
+                                  "receiver's answer.")
     async def handovers(self, info: Info) -> list[HandoverType]:
-        out = []
-        for r in await self._records(info, _Kind.HANDOVER):
-            node: Any = record_from_model(r)
-            out.append(HandoverType(
-                at=r.occurred_at, accepted=node.accepted, accepted_at=node.accepted_at, reason=node.reason,
-                record=node, from_code=r.agency_code, to_code=node.to_agency_code,
-            ))
-        return out
+        case_file = await info.context.loaders.case_file_by_id.load(self.model.id)
+        visible = {r.id for r in await self._records(info)}
+        settings = info.context.settings
+        now = datetime.now(timezone.utc)
+        return [HandoverType.from_state(s, now=now, default_days=settings.warnings.handover_answer_days)
+                for s in handover_states(case_file.records if case_file else []) if s.record["_id"] in visible]
 
     @strawberry.field(description="攻坚清仓 — the backlog-clearance campaigns the case is enrolled in, earliest "
                                   "first: classification, responsible unit, stage, clearance.")
@@ -148,6 +192,8 @@ class CaseType(Node):
             status=case.status, risk_level=case.risk_level, tags=case.tags, channels=case.channels,
             opened_at=case.opened_at, last_activity_at=case.last_activity_at, resolved_at=case.resolved_at,
             closed_at=case.closed_at, outcome=case.outcome, referral_target=case.referral_target,
+            referral_status=case.referral_status or (ReferralStatusValue.REFERRED if case.referral_target else None),
+            referral_outcome=case.referral_outcome,
             responsible_person=case.responsible_person, deadline=case.deadline, record_count=case.record_count,
             petition_count=case.petition_count, escalated_petition_count=case.escalated_petition_count,
             revision=case.revision,

@@ -48,7 +48,8 @@ RecordKind = described_enum(e.RecordKind, zh.RECORD_KIND, description="记录类
     "SCREENING": "a dispute found by screening", "INTAKE": "an agency accepted the dispute",
     "MEDIATION_SESSION": "one mediation session", "AGREEMENT": "a mediation agreement was signed",
     "JUDICIAL_CONFIRMATION": "a court confirmed the agreement", "HANDOVER": "passed to another agency",
-    "ESCALATION": "reported to a higher level", "REFERRAL": "to arbitration, ruling, reconsideration or litigation",
+    "HANDOVER_RESPONSE": "the receiver accepted or returned a handover",
+    "ESCALATION": "reported to a higher level", "REFERRAL": "to arbitration, ruling, reconsideration, litigation or reconciliation",
     "PETITION": "a petition (信访件) about the dispute", "STABILITY_ASSESSMENT": "a stability risk assessment",
     "STABILITY_PLAN": "responsible unit, person and measures", "FOLLOW_UP": "a follow-up visit after closure",
     "CLOSURE": "the case was closed",
@@ -65,7 +66,33 @@ ScreeningMode = described_enum(e.ScreeningMode, zh.SCREENING_MODE, description="
 SessionOutcome = described_enum(e.SessionOutcome, zh.SESSION_OUTCOME, description="How a mediation session ended.",
                                 glosses={"CONTINUING": "another session follows", "AGREED": "the parties agreed",
                                          "FAILED": "mediation failed"})
-ReferralTarget = described_enum(e.ReferralTarget, zh.REFERRAL_TARGET, description="仲裁、行政裁决、行政复议、诉讼.")
+HandoverMode = described_enum(e.HandoverMode, zh.HANDOVER_MODE, description="移交方式 — how a case is passed on.", glosses={
+    "TRANSFER": "to the agency in charge (谁主管谁负责)", "ASSIGN": "assigned to a lower body, to be done",
+    "REFER": "handed over as the law requires"})
+HandoverDecision = described_enum(e.HandoverDecision, zh.HANDOVER_DECISION, description="The receiver's answer.",
+                                  glosses={"ACCEPTED": "it takes the case and answers for it from now on",
+                                           "RETURNED": "it sends the case back to the sender, with a reason"})
+HandoverStatus = described_enum(e.HandoverStatus, zh.HANDOVER_STATUS, description="移交状态 — where a handover stands.",
+                                glosses={"PENDING": "not yet answered by the receiver",
+                                         "ACCEPTED": "the receiver took the case", "RETURNED": "the receiver sent it back"})
+ReferralTarget = described_enum(
+    e.ReferralTarget, zh.REFERRAL_TARGET, description="依法引导 — 仲裁、行政裁决、行政复议、诉讼、刑事和解、和解.",
+    glosses={"ARBITRATION": "labour or other arbitration", "ADMINISTRATIVE_RULING": "an administrative ruling",
+             "ADMINISTRATIVE_RECONSIDERATION": "administrative reconsideration", "LITIGATION": "a lawsuit (诉调对接)",
+             "CRIMINAL_RECONCILIATION": "reconciliation in a criminal case, with the procuratorate or court",
+             "SETTLEMENT": "the parties settle between themselves"},
+)
+ReferralStatus = described_enum(
+    e.ReferralStatus, zh.REFERRAL_STATUS, description="Where a referral stands: REFERRED → FILED → DECIDED.",
+    glosses={"REFERRED": "referred, not yet filed by the receiving body",
+             "FILED": "filed (受理/立案) by the receiving body", "DECIDED": "decided; the outcome is known"},
+)
+ReferralOutcome = described_enum(
+    e.ReferralOutcome, zh.REFERRAL_OUTCOME, description="How the receiving body decided a referral.",
+    glosses={"UPHELD": "the applicant's claim upheld", "PARTLY_UPHELD": "the claim upheld in part",
+             "DISMISSED": "the claim dismissed or not accepted", "SETTLED": "settled by mediation or reconciliation",
+             "WITHDRAWN": "the applicant withdrew"},
+)
 PetitionLevel = described_enum(
     e.PetitionLevel, zh.PETITION_LEVEL, description="The highest level a petition reached (到省进京 = PROVINCE / BEIJING).",
     glosses={"TOWNSHIP": "township (street)", "DISTRICT": "district", "CITY": "city", "PROVINCE": "province (到省)",

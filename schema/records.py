@@ -11,7 +11,8 @@ from strawberry.types import Info
 from hub.records import models as m
 from hub.records.enums import RecordKind as _Kind
 from schema.enums import (
-    Channel, ClosureOutcome, PetitionForm, PetitionLevel, RecordKind, ReferralTarget, RiskLevel,
+    Channel, ClosureOutcome, HandoverDecision, HandoverMode, PetitionForm, PetitionLevel, RecordKind, ReferralOutcome,
+    ReferralStatus, ReferralTarget, RiskLevel,
     ScreeningMode, SessionOutcome, Visibility,
 )
 from schema.people import PartyType
@@ -93,13 +94,23 @@ class JudicialConfirmationRecordType(RecordType):
 @strawberry.type(name="HandoverRecord", description="移交 — the case passed to another agency.")
 class HandoverRecordType(RecordType):
     to_agency_code: str = strawberry.field(description="Code of the receiving agency.")
+    mode: HandoverMode = strawberry.field(description="转办, 交办 or 移送.")  # type: ignore[valid-type]
     reason: str | None = strawberry.field(description="Why it was handed over.")
-    accepted: bool | None = strawberry.field(description="Accepted by the receiver; null while pending.")
-    accepted_at: datetime | None = strawberry.field(description="When it was accepted.")
+    accept_by: datetime | None = strawberry.field(description="By when the receiver should accept or return it.")
+    accepted: bool | None = strawberry.field(description="Accepted, as the sender's system recorded it on the handover "
+                                                         "itself; the case's `handovers` has the state from every record.")
+    accepted_at: datetime | None = strawberry.field(description="When it was accepted, as recorded on the handover.")
 
     @strawberry.field(description="The receiving agency.")
     async def to_agency(self, info: Info) -> AgencyType | None:
         return await info.context.loaders.agency_by_code.load(self.to_agency_code)
+
+
+@strawberry.type(name="HandoverResponseRecord", description="移交答复 — the receiver accepted or returned a handover.")
+class HandoverResponseRecordType(RecordType):
+    handover_id: str = strawberry.field(description="The handover record's id (the `id` of its Record, unencoded).")
+    decision: HandoverDecision = strawberry.field(description="ACCEPTED or RETURNED.")  # type: ignore[valid-type]
+    reason: str | None = strawberry.field(description="Why (required when returned).")
 
 
 @strawberry.type(name="EscalationRecord", description="上报 — submitted to a higher-level centre.")
@@ -108,10 +119,17 @@ class EscalationRecordType(RecordType):
     reason: str | None = strawberry.field(description="Why.")
 
 
-@strawberry.type(name="ReferralRecord", description="引导 — referred to arbitration, ruling, reconsideration or litigation.")
+@strawberry.type(name="ReferralRecord", description="引导 (依法引导、诉调对接) — referred to arbitration, ruling, "
+                 "reconsideration, litigation, criminal reconciliation or settlement, tracked to its outcome.")
 class ReferralRecordType(RecordType):
     referral_target: ReferralTarget = strawberry.field(description="Where it was referred.")  # type: ignore[valid-type]
-    body: str | None = strawberry.field(description="The arbitration commission, court …")
+    body: str | None = strawberry.field(description="The receiving body: the arbitration commission, court …")
+    referral_status: ReferralStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where it stands at the receiving body: REFERRED → FILED → DECIDED.")
+    filed_at: datetime | None = strawberry.field(description="When the receiving body filed it (受理/立案).")
+    decided_at: datetime | None = strawberry.field(description="When it was decided (裁决、判决、决定、和解).")
+    referral_outcome: ReferralOutcome | None = strawberry.field(  # type: ignore[valid-type]
+        description="How it was decided; null until DECIDED.")
 
 
 @strawberry.type(name="PetitionRecord", description="信访件 — a petition about the dispute.")
@@ -156,6 +174,7 @@ RECORD_TYPES: dict[_Kind, type[RecordType]] = {
     _Kind.AGREEMENT: AgreementRecordType,
     _Kind.JUDICIAL_CONFIRMATION: JudicialConfirmationRecordType,
     _Kind.HANDOVER: HandoverRecordType,
+    _Kind.HANDOVER_RESPONSE: HandoverResponseRecordType,
     _Kind.ESCALATION: EscalationRecordType,
     _Kind.REFERRAL: ReferralRecordType,
     _Kind.PETITION: PetitionRecordType,
@@ -167,10 +186,13 @@ RECORD_TYPES: dict[_Kind, type[RecordType]] = {
 
 # Details fields whose GraphQL name differs from the stored one.
 _RENAMED = {"to_agency": "to_agency_code", "target": "referral_target"}
+_REFERRAL_RENAMED = {"status": "referral_status", "outcome": "referral_outcome"}
 
 
 def record_from_model(record: m.Record) -> RecordType:
     """The GraphQL type of a stored record, by its kind."""
     details: dict[str, Any] = dict(record.details)  # type: ignore[attr-defined]
     fields = {_RENAMED.get(k, k): v for k, v in details.items()}
+    if record.kind is _Kind.REFERRAL:
+        fields = {_REFERRAL_RENAMED.get(k, k): v for k, v in fields.items()}
     return RECORD_TYPES[record.kind](**_common(record), **fields)

@@ -37,6 +37,31 @@ class Event:
     petitioner: Person | None = None
 
 
+_REFERRAL_OUTCOMES = {  # each target's outcomes, and how often
+    "ARBITRATION": (("UPHELD", "PARTLY_UPHELD", "DISMISSED", "SETTLED", "WITHDRAWN"), (3, 4, 1, 3, 1)),
+    "ADMINISTRATIVE_RULING": (("UPHELD", "PARTLY_UPHELD", "DISMISSED"), (2, 3, 3)),
+    "ADMINISTRATIVE_RECONSIDERATION": (("UPHELD", "PARTLY_UPHELD", "DISMISSED", "WITHDRAWN"), (2, 2, 4, 1)),
+    "LITIGATION": (("UPHELD", "PARTLY_UPHELD", "DISMISSED", "SETTLED", "WITHDRAWN"), (3, 3, 1, 4, 1)),
+    "CRIMINAL_RECONCILIATION": (("SETTLED", "DISMISSED"), (4, 1)),
+    "SETTLEMENT": (("SETTLED", "WITHDRAWN"), (5, 1)),
+}
+
+
+def _referral_state(fate: random.Random, target: str, at: datetime) -> dict[str, Any]:
+    """Where a referral stands: REFERRED, FILED (受理/立案) or DECIDED with an outcome (`seeds.wire` keeps
+    only what has happened by `now`). A settlement between the parties is decided without filing."""
+    roll = fate.random()
+    if roll < 0.3:
+        return {}
+    outcomes, weights = _REFERRAL_OUTCOMES[target]
+    filed_at = None if target == "SETTLEMENT" else later(fate, at, 3, 30)
+    state: dict[str, Any] = {"status": "FILED", "filedAt": filed_at} if filed_at else {}
+    if roll >= 0.6 or filed_at is None:
+        state.update(status="DECIDED", decidedAt=later(fate, filed_at or at, 15, 120),
+                     outcome=fate.choices(outcomes, weights)[0])
+    return state
+
+
 class CaseBuilder:
     """Builds one case's events; `seeds.wire.records` turns them into wire-format records."""
 
@@ -228,9 +253,14 @@ class CaseBuilder:
         return t, accepted_at
 
     def _handover_chain(self, sender: str, t: datetime) -> datetime:
-        """Passed on three times, never accepted: the last one is still pending."""
+        """Passed on three times, never accepted: the first two receivers return it (移交答复), the last one's is
+        still pending."""
         for n, receiver in enumerate(PASSED_AROUND[self.category]):
-            t, _ = self._handover(sender, receiver, later(self.rng, t, 3, 15), accepted=False if n < 2 else None)
+            t, answered_at = self._handover(sender, receiver, later(self.rng, t, 3, 15), accepted=None)
+            if n < 2:
+                self._add(receiver, "HANDOVER_RESPONSE", answered_at, texts.handover_returned(self, receiver),
+                          {"handoverEvent": len(self.events) - 1, "decision": "RETURNED",
+                           "reason": texts.handover_return_reason(self, receiver)})
         return later(self.rng, t, 15, 40)
 
     def _escalate(self, t: datetime) -> tuple[str, datetime, bool]:
@@ -265,10 +295,18 @@ class CaseBuilder:
             target, body = rng.choice(("ADMINISTRATIVE_RULING", "ADMINISTRATIVE_RECONSIDERATION")), "清河区人民政府"
         else:
             target, body = "LITIGATION", self.w.agency_names[self.w.court_for[self.village.township_code]]
-        self._add(handler, "REFERRAL", t, texts.referral(self, target, body), {"target": target, "body": body})
+        # The referral's fate comes from an rng of its own, so that the rest of the history stays as it was.
+        fate = random.Random(f"referral:{self.category}:{t.isoformat()}:{len(self.events)}")
+        litigation = target == "LITIGATION"
+        if litigation and self.category == "TRAFFIC_ACCIDENT" and fate.random() < 0.3:
+            target = "CRIMINAL_RECONCILIATION"  # 交通肇事: reconciliation before the court
+        elif litigation and self.category in ("PRIVATE_LENDING", "NEIGHBOUR") and fate.random() < 0.2:
+            target, body = "SETTLEMENT", "双方当事人"
+        details = {"target": target, "body": body, **_referral_state(fate, target, t)}
+        self._add(handler, "REFERRAL", t, texts.referral(self, target, body), details)
         if rng.random() < 0.7:
             self._close(handler, later(rng, t, 0, 5), "REFERRED", target)
-        if target == "LITIGATION" and kind != "COURT" and rng.random() < 0.5:
+        if litigation and kind != "COURT" and rng.random() < 0.5 and target != "SETTLEMENT":
             court = self.w.court_for[self.village.township_code]
             t = later(rng, t, 10, 45)
             self._intake(court, t)

@@ -32,7 +32,8 @@ _CLOSURES = {
     "WITHDRAWN": ("申请人撤回调解申请，予以结案。", "双方自行和解，申请人撤回申请，予以结案。"),
 }
 _TARGET_WORDS = {"ARBITRATION": "劳动仲裁", "ADMINISTRATIVE_RULING": "行政裁决",
-                 "ADMINISTRATIVE_RECONSIDERATION": "行政复议", "LITIGATION": "诉讼"}
+                 "ADMINISTRATIVE_RECONSIDERATION": "行政复议", "LITIGATION": "诉讼",
+                 "CRIMINAL_RECONCILIATION": "刑事和解", "SETTLEMENT": "自行和解"}
 
 
 def _pick(cb: CaseBuilder, key: str) -> str:
@@ -172,6 +173,16 @@ def handover(cb: CaseBuilder, receiver: str) -> str:
     return f"{app(cb)}与{resp(cb)}{cb.issue}纠纷经调解未果，移交{cb.w.agency_names[receiver]}处理，相关材料一并移送。"
 
 
+def handover_returned(cb: CaseBuilder, receiver: str) -> str:
+    """The receiver's answer sending a handover back."""
+    return f"{cb.w.agency_names[receiver]}经审查认为{cb.issue}纠纷不属本单位职责，退回移交单位。"
+
+
+def handover_return_reason(cb: CaseBuilder, receiver: str) -> str:
+    """Why the receiver sends it back."""
+    return f"{cb.issue}纠纷不属{cb.w.agency_names[receiver]}法定职责范围，建议由属地或主管部门处理。"
+
+
 def escalation(cb: CaseBuilder) -> str:
     """Submitting a dispute the township cannot resolve."""
     return f"{app(cb)}与{resp(cb)}{cb.issue}纠纷经多次调解未能化解，属本级无力化解的疑难矛盾，提交区大调解协调中心。"
@@ -188,6 +199,10 @@ def referral(cb: CaseBuilder, target: str, body: str) -> str:
         return f"调解不成，引导{app(cb)}向{body}申请劳动仲裁，并告知仲裁时效。"
     if target == "LITIGATION":
         return f"调解不成，告知{app(cb)}可依法向{body}提起诉讼，并协助准备起诉材料。"
+    if target == "CRIMINAL_RECONCILIATION":
+        return f"涉嫌交通肇事，引导{app(cb)}与{resp(cb)}在{body}主持下依法进行刑事和解。"
+    if target == "SETTLEMENT":
+        return f"经释法说理，{app(cb)}与{resp(cb)}同意自行协商和解，调解员跟踪和解进展。"
     return f"当事人对补偿决定有异议，引导其依法申请{_TARGET_WORDS[target]}，由{body}处理。"
 
 

@@ -50,6 +50,10 @@ def records(case: CaseBuilder) -> list[Record]:
         if refs:
             record["refs"] = [{"sourceSystem": s, "sourceId": i} for s, i in refs]
         record["details"] = _details(e.details, case.now)
+        if "handoverEvent" in e.details:  # a handover's answer names the handover record by its hub id
+            handover = keys[record["details"].pop("handoverEvent")]
+            record["details"] = {"handoverId": "|".join(handover), **record["details"]}
+            refs.append(handover)
         out.append((e.agency, record, ((keys[0],) if keys else ()) + tuple(refs)))
         keys[e.eid] = (system, source_id)
     return out
@@ -79,6 +83,19 @@ def _details(details: dict[str, Any], now: datetime) -> dict[str, Any]:
             del out["acceptedAt"]
         else:
             out["acceptedAt"] = accepted_at.isoformat(timespec="seconds")
+    decided_at, filed_at = out.get("decidedAt"), out.get("filedAt")  # a referral's state as of `now`
+    if isinstance(decided_at, datetime) and decided_at >= now:
+        for name in ("decidedAt", "outcome"):
+            del out[name]
+        out["status"] = "FILED" if filed_at else "REFERRED"
+    if isinstance(filed_at, datetime) and filed_at >= now:
+        del out["filedAt"]
+        out["status"] = "REFERRED"
+    for name in ("filedAt", "decidedAt"):
+        if isinstance(out.get(name), datetime):
+            out[name] = out[name].isoformat(timespec="seconds")
+    if out.get("status") == "REFERRED":
+        del out["status"]
     for key, value in out.items():
         if isinstance(value, date) and not isinstance(value, datetime):
             out[key] = value.isoformat()

@@ -13,6 +13,7 @@ export const router = createRouter({
     { path: '/analysis', name: 'analysis', component: () => import('./pages/Analysis.vue'), meta: { title: '分析研判' } },
     { path: '/meetings', name: 'meetings', component: () => import('./pages/Meetings.vue'), meta: { title: '联席会议' } },
     { path: '/meetings/:id', name: 'meeting', component: () => import('./pages/MeetingView.vue'), props: true, meta: { title: '联席会议' } },
+    { path: '/handovers', name: 'handovers', component: () => import('./pages/Handovers.vue'), meta: { title: '移交待办' } },
     { path: '/campaigns', name: 'campaigns', component: () => import('./pages/Campaigns.vue'), meta: { title: '攻坚清仓' } },
     { path: '/notices', name: 'notices', component: () => import('./pages/Notices.vue'), meta: { title: '督查通报' } },
     { path: '/screening', name: 'screening', component: () => import('./pages/Screening.vue'), meta: { title: '排查登记' } },

@@ -25,12 +25,17 @@ STATUS = {
 RISK_LEVEL = {"LOW": "低", "MEDIUM": "中", "HIGH": "高", "MAJOR": "重大"}
 REFERRAL_TARGET = {
     "ARBITRATION": "仲裁", "ADMINISTRATIVE_RULING": "行政裁决", "ADMINISTRATIVE_RECONSIDERATION": "行政复议",
-    "LITIGATION": "诉讼",
+    "LITIGATION": "诉讼", "CRIMINAL_RECONCILIATION": "刑事和解", "SETTLEMENT": "和解",
+}
+REFERRAL_STATUS = {"REFERRED": "已引导", "FILED": "已受理(立案)", "DECIDED": "已裁决(结案)"}
+REFERRAL_OUTCOME = {
+    "UPHELD": "支持请求", "PARTLY_UPHELD": "部分支持", "DISMISSED": "驳回(不予支持)", "SETTLED": "调解(和解)结案",
+    "WITHDRAWN": "撤回(撤诉)",
 }
 MEETING_LEVEL = {"DISTRICT": "区级", "TOWNSHIP": "乡镇(街道)级"}
 RECORD_KIND = {
     "SCREENING": "排查", "INTAKE": "受理", "MEDIATION_SESSION": "调解", "AGREEMENT": "调解协议",
-    "JUDICIAL_CONFIRMATION": "司法确认", "HANDOVER": "移交", "ESCALATION": "上报", "REFERRAL": "导入其他程序",
+    "JUDICIAL_CONFIRMATION": "司法确认", "HANDOVER": "移交", "HANDOVER_RESPONSE": "移交答复", "ESCALATION": "上报", "REFERRAL": "导入其他程序",
     "PETITION": "信访", "STABILITY_ASSESSMENT": "风险评估", "STABILITY_PLAN": "稳控方案", "FOLLOW_UP": "回访",
     "CLOSURE": "结案",
 }
@@ -79,3 +84,6 @@ CLEARANCE_OUTCOME = {"RESOLVED": "化解", "LAWFUL_CHANNEL": "依法导入法定
                      "CONCLUDED": "依法终结"}
 CAMPAIGN_STEP = {"ENROLLED": "纳入清仓", "ASSIGNED": "明确责任", "ESCALATED": "提级协调", "CLEARED": "消案"}
 CAMPAIGN_DIMENSION = {"TOWNSHIP": "乡镇(街道)", "LEVEL": "责任层级", "KIND": "案件类别"}
+HANDOVER_MODE = {"TRANSFER": "转办", "ASSIGN": "交办", "REFER": "移送"}
+HANDOVER_DECISION = {"ACCEPTED": "接收", "RETURNED": "退回"}
+HANDOVER_STATUS = {"PENDING": "待接收", "ACCEPTED": "已接收", "RETURNED": "已退回"}

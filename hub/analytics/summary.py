@@ -12,10 +12,11 @@ derived lists hold each value once, so unwinding never counts a case twice in on
 The first `$group` is by the dimension fields and the case's days to resolution (null unless
 resolved), with one accumulator per figure: `$sum: 1` for the cases; `$sum` of a `$cond` for each
 count — screened, accepted, backlog (open and opened before the cutoff), each status, risk level,
-tag and referral target; `$sum` of the petition counts. The second `$group`, by the dimension
-fields alone, adds those up and `$push`es each {days, cases} pair: the distribution of days to
-resolution, from which the median is taken here (MongoDB 6.0 has no `$median`), and which grows
-with the distinct days rather than with the cases.
+tag and referral target; `$sum` of the petition counts. It is also keyed by the case's latest
+referral (target, status, outcome; null without one). The second `$group`, by the dimension
+fields alone, adds those up and `$push`es each {days, referral, cases} entry: the distribution of
+days to resolution, from which the median is taken here (MongoDB 6.0 has no `$median`), and the
+cases by referral state; it grows with the distinct days and states rather than with the cases.
 
 Every stage and operator used runs alike on MongoDB 6.0+ and on the local store
 (mongo-java-server 1.47), and every group key is made of single values: that store's `$group`
@@ -38,7 +39,7 @@ from typing import Any
 
 from hub.cases.models import OPEN_STATUSES, Case, CaseStatus, CaseTag
 from hub.errors import BadUserInput
-from hub.records.enums import ReferralTarget, RiskLevel
+from hub.records.enums import ReferralStatus, ReferralTarget, RiskLevel
 from hub.store.service import READ_BATCH_SIZE
 
 DEFAULT_BACKLOG_DAYS = 90
@@ -131,6 +132,8 @@ class Figures:
     escalated_petitions: int = 0
     backlog: int = 0
     referred_by_target: Counter[str] = field(default_factory=Counter)
+    # Cases with a referral (whatever their status now), by their latest referral's (target, status, outcome).
+    referrals: Counter[tuple[str, str, str | None]] = field(default_factory=Counter)
     by_risk_level: Counter[str] = field(default_factory=Counter)
     by_status: Counter[str] = field(default_factory=Counter)
     tagged: Counter[str] = field(default_factory=Counter)
@@ -181,6 +184,14 @@ _BREAKDOWNS: dict[str, tuple[type[StrEnum], Callable[[str], dict[str, Any]]]] = 
     "referred": (ReferralTarget, lambda v: {"$and": [{"$eq": ["$status", CaseStatus.REFERRED.value]},
                                                      {"$eq": ["$referral_target", v]}]}),
 }
+# The first `$group` also keys on the case's latest referral — target, status (a case derived before states
+# were tracked: REFERRED), outcome — all null without one: single values, so no accumulator per state.
+_REFERRAL_KEY = {
+    "rt": {"$ifNull": ["$referral_target", None]},
+    "rs": {"$cond": [{"$eq": [{"$ifNull": ["$referral_target", None]}, None]}, None,
+                     {"$ifNull": ["$referral_status", ReferralStatus.REFERRED.value]}]},
+    "ro": {"$ifNull": ["$referral_outcome", None]},
+}
 _SUMMED = {"petitions": "$petition_count", "escalated_petitions": "$escalated_petition_count"}
 _DAYS = "resolution_days"  # the first `$group`'s key field besides the dimensions
 _RESOLVED_DAYS = {"$cond": [{"$eq": ["$status", CaseStatus.RESOLVED.value]}, "$resolution_days", None]}
@@ -205,10 +216,11 @@ def pipeline(*, filter: SummaryFilter, group_by: Sequence[Dimension], cutoff: da
         {"$match": filter.query()},
         *({"$unwind": {"path": f"${DIMENSION_FIELDS[d]}", "preserveNullAndEmptyArrays": True}}
           for d in group_by if d in LIST_DIMENSIONS),
-        {"$group": {"_id": {**key, _DAYS: _RESOLVED_DAYS}, **sums}},
+        {"$group": {"_id": {**key, _DAYS: _RESOLVED_DAYS, **_REFERRAL_KEY}, **sums}},
         {"$group": {"_id": {f: f"$_id.{f}" for f in fields} if fields else None,
                     **{name: {"$sum": f"${name}"} for name in sums},
-                    "days": {"$push": {"d": f"$_id.{_DAYS}", "n": "$cases"}}}},
+                    "days": {"$push": {"d": f"$_id.{_DAYS}", "t": "$_id.rt", "s": "$_id.rs", "o": "$_id.ro",
+                                       "n": "$cases"}}}},
     ]
 
 
@@ -218,9 +230,12 @@ def _figures(group: Mapping[str, Any]) -> Figures:
                for name, (enum, _) in _BREAKDOWNS.items()}
     by_status, tagged = counted["status"], counted["tag"]
     days: Counter[int] = Counter()
+    referrals: Counter[tuple[str, str, str | None]] = Counter()
     for pair in group["days"]:
         if pair.get("d") is not None:  # the cases not resolved, or resolved without a date
             days[int(pair["d"])] += int(pair["n"])
+        if pair.get("t") is not None:  # the cases with a referral
+            referrals[(pair["t"], pair["s"], pair.get("o"))] += int(pair["n"])
     return Figures(
         cases=int(group["cases"]), screened=int(group["screened"]), accepted=int(group["accepted"]),
         in_mediation=by_status[CaseStatus.IN_MEDIATION], resolved=by_status[CaseStatus.RESOLVED],
@@ -230,6 +245,7 @@ def _figures(group: Mapping[str, Any]) -> Figures:
         petitions=int(group["petitions"]), escalated_petitions=int(group["escalated_petitions"]),
         backlog=int(group["backlog"]), referred_by_target=counted["referred"], by_risk_level=counted["risk"],
         by_status=by_status, tagged=tagged, resolution_days=days,
+        referrals=referrals,
     )
 
 

@@ -14,6 +14,7 @@ class Thresholds(BaseModel):
     mass_parties: int = 10  # parties (petition participants included)
     stalled_days: int = 30  # no record for this long
     unaccepted_handovers: int = 2  # more handovers than this, none accepted
+    handover_answer_days: int = 7  # a handover without its own deadline is to be answered within this
     backlog_days: int = 90  # open for longer than this counts as backlog
     campaign_assign_days: int = 3  # a campaign's enrolled case still without a responsible unit after this
     campaign_overdue_critical_days: int = 30  # past its deadline for longer than this: CRITICAL, not HIGH

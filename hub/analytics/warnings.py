@@ -21,9 +21,9 @@ from hub.analytics import labels
 from hub.analytics.summary import as_utc
 from hub.analytics.thresholds import Thresholds
 from hub.campaigns import service as campaign_service
-from hub.cases.derive import REPORTING_TZ, as_date
+from hub.cases.derive import REPORTING_TZ, HandoverState, as_date, handover_states
 from hub.cases.models import OPEN_STATUSES, Case, CaseFile, CaseTag
-from hub.records.enums import PartyRole, PetitionLevel, RecordKind, RiskLevel
+from hub.records.enums import HandoverStatus, PartyRole, PetitionLevel, RecordKind, RiskLevel
 from hub.store.service import READ_BATCH_SIZE, find_by_ids
 
 
@@ -49,6 +49,7 @@ class Rule(StrEnum):
     STALLED = "STALLED"
     HANDOVER_CHURN = "HANDOVER_CHURN"
     BACKLOG_UNASSIGNED = "BACKLOG_UNASSIGNED"
+    HANDOVER_UNANSWERED = "HANDOVER_UNANSWERED"
     CAMPAIGN_OVERDUE = "CAMPAIGN_OVERDUE"
     CAMPAIGN_UNASSIGNED = "CAMPAIGN_UNASSIGNED"
 
@@ -57,7 +58,7 @@ RULE_LABELS = {
     Rule.REPEAT_PETITIONS: "重复信访", Rule.ESCALATED_PETITION: "越级信访", Rule.MASS_DISPUTE: "群体性纠纷",
     Rule.HIGH_RISK_WITHOUT_PLAN: "高风险未制定稳控方案", Rule.PLAN_REVIEW_OVERDUE: "稳控方案逾期未复核",
     Rule.STALLED: "久拖未决", Rule.HANDOVER_CHURN: "多次移交未受理", Rule.BACKLOG_UNASSIGNED: "积案无责任人",
-    Rule.CAMPAIGN_OVERDUE: "清仓案件逾期未化解", Rule.CAMPAIGN_UNASSIGNED: "清仓案件未明确责任",
+    Rule.HANDOVER_UNANSWERED: "移交逾期未答复", Rule.CAMPAIGN_OVERDUE: "清仓案件逾期未化解", Rule.CAMPAIGN_UNASSIGNED: "清仓案件未明确责任",
 }
 
 
@@ -83,6 +84,7 @@ class Scope:
     cases: list[dict[str, Any]]
     petitions: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)  # (case, record)
     enrolments: list[dict[str, Any]] = field(default_factory=list)  # campaign enrolments not yet cleared
+    handovers: list[tuple[dict[str, Any], HandoverState]] = field(default_factory=list)  # (case, pending handover)
 
     @property
     def open_cases(self) -> Iterator[dict[str, Any]]:
@@ -175,11 +177,15 @@ def stalled(scope: Scope) -> Iterator[EarlyWarning]:
 
 
 def handover_churn(scope: Scope) -> Iterator[EarlyWarning]:
-    """多次移交未受理: handed between agencies more than `unaccepted_handovers` times without acceptance."""
+    """多次移交未受理: handed between agencies more than `unaccepted_handovers` times without acceptance, or
+    returned by receivers more than that many times."""
     limit = scope.thresholds.unaccepted_handovers
     for case in scope.open_cases:
         count = int(case.get("unaccepted_handover_count") or 0)
-        if count > limit and not case.get("accepted"):
+        returned = int(case.get("returned_handover_count") or 0)
+        if returned > limit:
+            yield _warning(Rule.HANDOVER_CHURN, Severity.HIGH, case, f"移交后被退回{returned}次,无单位接收")
+        elif count > limit and not case.get("accepted"):
             yield _warning(Rule.HANDOVER_CHURN, Severity.HIGH, case, f"在部门间移交{count}次,均未受理")
 
 
@@ -191,6 +197,20 @@ def backlog_unassigned(scope: Scope) -> Iterator[EarlyWarning]:
         if backlog and not case.get("responsible_person"):
             yield _warning(Rule.BACKLOG_UNASSIGNED, Severity.MEDIUM, case,
                            f"已立案{(scope.as_of - case['opened_at']).days}天,属积案,未明确责任人")
+
+
+def handover_unanswered(scope: Scope) -> Iterator[EarlyWarning]:
+    """移交逾期未答复: a handover neither accepted nor returned by its deadline (`acceptBy`, else
+    `handover_answer_days` after it); the receiver is the agency to act."""
+    open_ids = {c["_id"] for c in scope.open_cases}
+    for case, state in scope.handovers:
+        deadline = as_utc(state.deadline(scope.thresholds.handover_answer_days))
+        if case["_id"] in open_ids and deadline is not None and deadline < scope.as_of:
+            days = (scope.as_of - deadline).days
+            yield EarlyWarning(rule=Rule.HANDOVER_UNANSWERED, severity=Severity.HIGH, case_id=case["_id"],
+                               case_no=case["case_no"], agency_code=state.receiver,
+                               reason=f"{state.record['occurred_at'].astimezone(REPORTING_TZ):%Y-%m-%d}移交,"
+                                      f"应于{deadline.astimezone(REPORTING_TZ):%Y-%m-%d}前接收或退回,已逾期{days}天")
 
 
 def _enrolment_warning(rule: Rule, severity: Severity, enrolment: Mapping[str, Any], reason: str,
@@ -232,34 +252,37 @@ RULES: dict[Rule, Callable[[Scope], Iterable[EarlyWarning]]] = {
     Rule.STALLED: stalled,
     Rule.HANDOVER_CHURN: handover_churn,
     Rule.BACKLOG_UNASSIGNED: backlog_unassigned,
+    Rule.HANDOVER_UNANSWERED: handover_unanswered,
     Rule.CAMPAIGN_OVERDUE: campaign_overdue,
     Rule.CAMPAIGN_UNASSIGNED: campaign_unassigned,
 }
 
 _FIELDS = ("case_no", "status", "opened_at", "last_activity_at", "lead_agency_code", "risk_level", "tags",
            "has_stability_plan", "stability_plan_review_date", "party_count", "unaccepted_handover_count",
-           "accepted", "responsible_person", "petition_count")
+           "accepted", "responsible_person", "petition_count", "pending_handovers", "returned_handover_count")
 
 
 
 async def load_scope(*, region: str, as_of: datetime, thresholds: Thresholds) -> Scope:
-    """The region's cases, the petitions of those active within the petition windows, and the campaign
-    enrolments not yet cleared."""
+    """The region's cases, the petitions of those active within the petition windows, the handovers still
+    pending, and the campaign enrolments not yet cleared."""
     query = {"region_path": region, "opened_at": {"$lte": as_of}}
     cursor = Case.get_pymongo_collection().find(query, {f: 1 for f in _FIELDS}, batch_size=READ_BATCH_SIZE)
     cases = await cursor.to_list()
     window = as_of - timedelta(days=max(thresholds.repeat_window_days, thresholds.escalated_window_days))
     petitioned = {c["_id"]: c for c in cases
                   if c.get("petition_count") and c.get("last_activity_at") and c["last_activity_at"] >= window}
-    petitions = [
-        (petitioned[f["_id"]], record)
-        for f in await find_by_ids(CaseFile.get_pymongo_collection(), list(petitioned))
-        for record in f.get("records", [])
-        if record["kind"] == RecordKind.PETITION.value
-    ]
+    handing = {c["_id"]: c for c in cases if c.get("pending_handovers")}
+    files = await find_by_ids(CaseFile.get_pymongo_collection(), list(petitioned.keys() | handing.keys()))
+    petitions = [(petitioned[f["_id"]], record) for f in files if f["_id"] in petitioned
+                 for record in f.get("records", []) if record["kind"] == RecordKind.PETITION.value]
+    handovers = [(handing[f["_id"]], state) for f in files if f["_id"] in handing
+                 for state in handover_states(r for r in f.get("records", []) if r["occurred_at"] <= as_of)
+                 if state.status is HandoverStatus.PENDING]
     enrolments = [e for e in await campaign_service.open_in_region(region_code=region)
                   if as_utc(e["enrolled_at"]) <= as_of]  # type: ignore[operator]
-    return Scope(as_of=as_of, thresholds=thresholds, cases=cases, petitions=petitions, enrolments=enrolments)
+    return Scope(as_of=as_of, thresholds=thresholds, cases=cases, petitions=petitions, enrolments=enrolments,
+                 handovers=handovers)
 
 
 async def early_warnings(

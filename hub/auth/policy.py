@@ -7,7 +7,7 @@
 - Any other agency gets FORBIDDEN on the case and does not find it in lists.
 - Restricted records (stability intelligence) are for the stability office and coordination
   centres only.
-- An agency pushes records in its own name only.
+- An agency pushes records in its own name only, and revises (`updateReferral`) only its own.
 - Summaries, early warnings and joint meetings belong to coordination centres (for their region
   and below); a meeting's participants may read it and its brief.
 - The audit trail is read by coordination centres (entries of agencies in their region).
@@ -115,6 +115,13 @@ def purpose_is_stated(purpose: str | None) -> bool:
 def can_ingest_as(principal: Principal, agency_code: str) -> bool:
     """Records are pushed in the caller's own agency's name only."""
     return principal.agency_code == agency_code
+
+
+def can_revise_record(principal: Principal, record: Any, case: Any) -> bool:
+    """A new revision of a stored record (`updateReferral`): by the agency that wrote it, in its name, on a
+    case it sees, and only a record it may read."""
+    return (can_ingest_as(principal, record.agency_code) and can_view_case(principal, case)
+            and bool(visible_records(principal, [record])))
 
 
 def can_analyse(principal: Principal, region_path: Sequence[str]) -> bool:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.cases.models import CaseStatus, CaseTag
-from hub.records.enums import ClosureOutcome, RecordKind, RiskLevel, SessionOutcome
+from hub.records.enums import ClosureOutcome, HandoverStatus, RecordKind, ReferralStatus, RiskLevel, SessionOutcome
 
 MASS_DISPUTE_PARTIES = 10
 
@@ -38,20 +39,68 @@ def days_between(start: datetime, end: datetime) -> int:
     return max((end - start).days, 0)
 
 
-def pending_handovers(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Handovers not yet taken up: no acceptance on the record, and no later intake by the receiver."""
-    pending: dict[str, list[Mapping[str, Any]]] = {}
-    for rec in sorted(records, key=lambda r: r["occurred_at"]):
+@dataclass(frozen=True)
+class HandoverState:
+    """Where one handover stands: PENDING until the receiver accepts or returns it.
+
+    Accepted: a HANDOVER_RESPONSE from the receiver saying so, the handover record's own `accepted: true`
+    (an agency system that records it there), or a later intake by the receiver. Returned: a
+    HANDOVER_RESPONSE saying so, or `accepted: false` on the handover; the case goes back to the sender.
+    The first answer counts.
+    """
+
+    record: Mapping[str, Any]
+    status: HandoverStatus
+    answer: Mapping[str, Any] | None = None  # the response or intake record, when there is one
+
+    @property
+    def sender(self) -> str:
+        return str(self.record["agency_code"])
+
+    @property
+    def receiver(self) -> str:
+        return str((self.record.get("details") or {}).get("toAgency") or "")
+
+    @property
+    def answered_at(self) -> datetime | None:
+        if self.answer is not None:
+            return self.answer["occurred_at"]  # type: ignore[no-any-return]
+        details = self.record.get("details") or {}
+        return details.get("acceptedAt") if self.status == ACCEPTED else None
+
+    def deadline(self, default_days: int) -> datetime:
+        """When the receiver should have answered: `acceptBy`, else `default_days` after the handover."""
+        accept_by = (self.record.get("details") or {}).get("acceptBy")
+        return accept_by or self.record["occurred_at"] + timedelta(days=default_days)
+
+
+PENDING, ACCEPTED, RETURNED = HandoverStatus.PENDING, HandoverStatus.ACCEPTED, HandoverStatus.RETURNED
+
+
+def handover_states(records: Iterable[Mapping[str, Any]]) -> list[HandoverState]:
+    """Every handover of a case with its state, in time order."""
+    ordered = sorted(records, key=lambda r: r["occurred_at"])
+    states: dict[Any, HandoverState] = {}
+    for rec in ordered:
         details = rec.get("details") or {}
-        if rec["kind"] == RecordKind.HANDOVER:
-            target = details.get("toAgency")
-            if details.get("accepted") is True:
-                pending.pop(target, None)
-            else:
-                pending.setdefault(target, []).append(rec)
-        elif rec["kind"] == RecordKind.INTAKE and details.get("accepted", True):
-            pending.pop(rec["agency_code"], None)
-    return sorted((r for rs in pending.values() for r in rs), key=lambda r: r["occurred_at"])
+        kind = rec["kind"]
+        if kind == RecordKind.HANDOVER:  # an agency system's own verdict on it: accepted true, or false (refused)
+            inline = {True: ACCEPTED, False: RETURNED}.get(details.get("accepted"), PENDING)
+            states[rec["_id"]] = HandoverState(rec, inline)
+        elif kind == RecordKind.HANDOVER_RESPONSE:
+            state = states.get(details.get("handoverId"))
+            if state is not None and state.status == PENDING and rec["agency_code"] == state.receiver:
+                states[state.record["_id"]] = HandoverState(state.record, HandoverStatus(details.get("decision")), rec)
+        elif kind == RecordKind.INTAKE and details.get("accepted", True):
+            for key, state in list(states.items()):
+                if state.status == PENDING and state.receiver == rec["agency_code"]:
+                    states[key] = HandoverState(state.record, ACCEPTED, rec)
+    return list(states.values())
+
+
+def pending_handovers(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Handovers not yet answered: neither accepted nor returned by the receiver."""
+    return [s.record for s in handover_states(records) if s.status == PENDING]
 
 
 def derive(
@@ -75,6 +124,8 @@ def derive(
         "closed_at": None,
         "outcome": None,
         "referral_target": None,
+        "referral_status": None,
+        "referral_outcome": None,
         "petition_count": 0,
         "escalated_petition_count": 0,
         "screened": False,
@@ -82,11 +133,12 @@ def derive(
         "has_stability_plan": False,
         "stability_plan_review_date": None,
     }
-    unaccepted = 0
     participants = 0
     handed_to: list[str] = []
 
     ordered = sorted(records, key=lambda r: r["occurred_at"])
+    handovers = handover_states(ordered)
+    answers = {s.answer["_id"]: s for s in handovers if s.answer is not None and s.answer["kind"] == RecordKind.HANDOVER_RESPONSE}
     for rec in ordered:
         kind = RecordKind(rec["kind"])
         details = rec.get("details") or {}
@@ -122,14 +174,18 @@ def derive(
                 status = CaseStatus.RESOLVED
                 out["resolved_at"] = out["resolved_at"] or at
         elif kind is RecordKind.HANDOVER:
-            target = details.get("toAgency")
             if details.get("accepted") is True:
-                lead = target
-            else:
-                unaccepted += 1
+                lead = details.get("toAgency")
+        elif kind is RecordKind.HANDOVER_RESPONSE:
+            answered = answers.get(rec["_id"])
+            if answered is not None:  # the receiver takes the case, or it goes back to the sender
+                lead = answered.receiver if answered.status == ACCEPTED else answered.sender
         elif kind is RecordKind.REFERRAL:
             status = CaseStatus.REFERRED
             out["referral_target"] = details.get("target")
+            # The latest referral's state; one from before states were tracked is REFERRED.
+            out["referral_status"] = details.get("status") or ReferralStatus.REFERRED.value
+            out["referral_outcome"] = details.get("outcome")
         elif kind is RecordKind.PETITION:
             out["petition_count"] += 1
             participants = max(participants, int(details.get("participants") or 1))
@@ -173,7 +229,8 @@ def derive(
         channels=channels,
         parties=list(parties.values()),
         party_ids=list(parties),
-        pending_handovers=len(pending_handovers(ordered)),
-        unaccepted_handover_count=unaccepted,
+        pending_handovers=sum(1 for h in handovers if h.status == PENDING),
+        unaccepted_handover_count=sum(1 for h in handovers if h.status != ACCEPTED),
+        returned_handover_count=sum(1 for h in handovers if h.status == RETURNED),
     )
     return out

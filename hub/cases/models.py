@@ -10,7 +10,9 @@ from beanie import Document, PydanticObjectId
 from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from hub.records.enums import Channel, ClosureOutcome, PartyRole, ReferralTarget, RiskLevel
+from hub.records.enums import (
+    Channel, ClosureOutcome, PartyRole, ReferralOutcome, ReferralStatus, ReferralTarget, RiskLevel,
+)
 from hub.records.models import Record, typed_record
 
 
@@ -102,6 +104,8 @@ class Case(Document):
     closed_at: datetime | None = None
     outcome: ClosureOutcome | None = None
     referral_target: ReferralTarget | None = None
+    referral_status: ReferralStatus | None = None  # the latest referral's state (REFERRED → FILED → DECIDED)
+    referral_outcome: ReferralOutcome | None = None  # and its outcome, once DECIDED
     petition_count: int = 0
     escalated_petition_count: int = 0
     screened: bool = False
@@ -110,6 +114,7 @@ class Case(Document):
     stability_plan_review_date: date | None = None
     pending_handovers: int = 0
     unaccepted_handover_count: int = 0
+    returned_handover_count: int = 0
     # For analysis (hub.analytics): group keys no store has to compute.
     opened_month: str | None = None
     resolution_days: int | None = None
@@ -137,7 +142,8 @@ class Case(Document):
             IndexModel([("agencies", ASCENDING), ("opened_at", DESCENDING), ("_id", DESCENDING)]),
             IndexModel([("agencies", ASCENDING), ("last_activity_at", DESCENDING), ("_id", DESCENDING)]),
             IndexModel([("agencies", ASCENDING), ("case_no", ASCENDING), ("_id", ASCENDING)]),
-            IndexModel([("handed_to", ASCENDING)]),
+            # Cases handed to an agency, latest activity first (its 移交待办, `handoverInbox`).
+            IndexModel([("handed_to", ASCENDING), ("last_activity_at", DESCENDING), ("_id", DESCENDING)]),
             IndexModel([("lead_agency_code", ASCENDING)]),
             IndexModel([("last_activity_at", DESCENDING)]),
             IndexModel([("region_path", ASCENDING), ("status", ASCENDING), ("last_activity_at", ASCENDING)]),

@@ -17,12 +17,15 @@ from pydantic import ValidationError
 
 from hub.agencies import service as agency_service
 from hub.cases import service as case_service
+from hub.cases.derive import handover_states
 from hub.cases.models import Case
 from hub.errors import BadUserInput
+from hub.ingest import referrals
 from hub.ingest.models import MAX_BATCH_SIZE, RECORD_ADAPTER, Code, RecordBase, SystemName
 from hub.people import service as person_service
 from hub.people.crypto import PersonalDataKeys
 from hub.records import service as record_service
+from hub.records.enums import HandoverStatus, RecordKind
 from hub.records.models import RECORD_CLASSES, RecordParty, SourceRef, record_key
 from hub.regions import service as region_service
 from hub.regions.models import Region
@@ -167,9 +170,11 @@ async def ingest(
 
     await _check_references(items)
     await _find_existing(items)
+    _check_referrals(items)
     live = [i for i in items if i.data and i.outcome.status is not RecordStatus.UNCHANGED]
     await _resolve_parties(live, source_system=source_system, keys=keys)
     await _attach_cases(live, source_system=source_system, match_window=match_window, now=now, may_join=may_join)
+    await _check_handover_answers(live, agency_code=agency_code)
 
     created, replaced = [], []
     for item in live:
@@ -212,6 +217,44 @@ async def _check_references(items: list[_Item]) -> None:
             item.reject("case.regionCode", "REGION_NOT_FOUND", f"no region with code {code!r}")
         else:
             item.region = regions.get(item.data.case.region_code) if item.data.case else None
+
+
+async def _check_handover_answers(items: list[_Item], *, agency_code: str) -> None:
+    """A HANDOVER_RESPONSE answers a handover of its own case, addressed to the sender, not yet answered."""
+    answers = [i for i in items if i.data is not None and i.data.kind == RecordKind.HANDOVER_RESPONSE]  # type: ignore[attr-defined]
+    if not answers:
+        return
+    files = await case_service.get_files(ids=sorted({i.outcome.case_id for i in answers if i.outcome.case_id}))
+    states = {s.record["_id"]: s for f in files.values() for s in handover_states(f.records)}
+    answered_here: set[str] = set()
+    for item in answers:
+        handover_id = item.data.details.handover_id  # type: ignore[union-attr]
+        state = states.get(handover_id)
+        if state is None or state.record["case_id"] != item.outcome.case_id:
+            item.reject("details.handoverId", "HANDOVER_NOT_FOUND", f"no handover {handover_id!r} on this case")
+        elif state.receiver != agency_code:
+            item.reject("details.handoverId", "HANDOVER_NOT_ADDRESSED",
+                        "only the agency a case was handed to accepts or returns it")
+        elif handover_id in answered_here or (
+                state.status is not HandoverStatus.PENDING and (state.answer or {}).get("_id") != record_key(*item.key)):
+            item.reject("details.handoverId", "HANDOVER_ALREADY_ANSWERED",
+                        f"the handover was already {state.status.value.lower()}")
+        else:
+            answered_here.add(handover_id)
+
+
+def _check_referrals(items: list[_Item]) -> None:
+    """A REFERRAL's state is consistent, and a new revision never takes it back (hub.ingest.referrals)."""
+    for item in items:
+        if (item.data is None or item.data.kind != RecordKind.REFERRAL  # type: ignore[attr-defined]
+                or item.outcome.status is RecordStatus.UNCHANGED):  # a replay is never looked at again
+            continue
+        stored = item.existing or {}
+        previous = referrals.stored_status(stored.get("details")) if stored.get("kind") == RecordKind.REFERRAL else None
+        found = referrals.problems(item.data.details, occurred_at=item.data.occurred_at,  # type: ignore[attr-defined]
+                                   previous=previous)
+        for path, code, message in found:
+            item.reject(path, code, message)
 
 
 async def _find_existing(items: list[_Item]) -> None:

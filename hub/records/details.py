@@ -5,15 +5,20 @@ The same models validate ingestion input and are stored inside the record docume
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from hub.records.enums import (
     ClosureOutcome,
+    HandoverDecision,
+    HandoverMode,
     PetitionForm,
     PetitionLevel,
+    ReferralOutcome,
+    ReferralStatus,
     ReferralTarget,
     RiskLevel,
     ScreeningMode,
@@ -22,6 +27,7 @@ from hub.records.enums import (
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+_CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 class Details(BaseModel):
@@ -69,12 +75,30 @@ class JudicialConfirmationDetails(Details):
 
 
 class HandoverDetails(Details):
-    """移交: the case passes to another agency, which may accept it."""
+    """移交: the case passes to another agency, which accepts it or returns it (HANDOVER_RESPONSE), by `acceptBy`.
+
+    `accepted` / `acceptedAt`: an agency system that records the acceptance on the handover itself."""
 
     to_agency: ShortText = Field(alias="toAgency", description="receiving agency code")
+    mode: HandoverMode = Field(default=HandoverMode.TRANSFER, description="转办, 交办 or 移送")
     reason: Text | None = None
+    accept_by: datetime | None = Field(default=None, alias="acceptBy", description="answer by then")
     accepted: bool | None = None
     accepted_at: datetime | None = Field(default=None, alias="acceptedAt")
+
+
+class HandoverResponseDetails(Details):
+    """移交答复: the receiving agency accepts the handover (and becomes responsible) or returns it, with a reason."""
+
+    handover_id: ShortText = Field(alias="handoverId", description="the handover record's id in the hub")
+    decision: HandoverDecision
+    reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _returned_with_reason(self) -> "HandoverResponseDetails":
+        if self.decision is HandoverDecision.RETURNED and not self.reason:
+            raise PydanticCustomError("REASON_REQUIRED", "a returned handover says why (details.reason)")
+        return self
 
 
 class EscalationDetails(Details):
@@ -85,10 +109,31 @@ class EscalationDetails(Details):
 
 
 class ReferralDetails(Details):
-    """引导: referred to arbitration, administrative ruling, reconsideration or litigation."""
+    """引导 (依法引导、诉调对接): referred to arbitration, administrative ruling, reconsideration, litigation,
+    criminal reconciliation or settlement, and tracked to its outcome: REFERRED → FILED → DECIDED.
+
+    The state travels in new revisions of the same record (hub.ingest.referrals checks them); a record
+    without `status` (the hub's older ones) is REFERRED. Times without an offset are China time.
+    """
 
     target: ReferralTarget
-    body: ShortText | None = Field(default=None, description="the arbitration commission, court …")
+    body: ShortText | None = Field(default=None, description="the receiving body: arbitration commission, court …")
+    status: ReferralStatus = ReferralStatus.REFERRED
+    filed_at: datetime | None = Field(default=None, alias="filedAt", description="受理/立案 by the receiving body")
+    decided_at: datetime | None = Field(default=None, alias="decidedAt", description="裁决/判决/决定/和解")
+    outcome: ReferralOutcome | None = Field(default=None, description="how it was decided; with DECIDED only")
+
+    @field_validator("filed_at", "decided_at")
+    @classmethod
+    def _china_time_not_in_future(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # as occurredAt: no offset means +08:00 (stored ones carry UTC)
+            value = value.replace(tzinfo=_CHINA_TZ)
+        value = value.astimezone(timezone.utc)
+        if value > datetime.now(timezone.utc) + timedelta(minutes=5):
+            raise PydanticCustomError("TIMESTAMP_IN_FUTURE", "the date lies in the future")
+        return value
 
 
 class PetitionDetails(Details):

@@ -25,6 +25,7 @@ class RecordKind(StrEnum):
     AGREEMENT = "AGREEMENT"
     JUDICIAL_CONFIRMATION = "JUDICIAL_CONFIRMATION"
     HANDOVER = "HANDOVER"
+    HANDOVER_RESPONSE = "HANDOVER_RESPONSE"
     ESCALATION = "ESCALATION"
     REFERRAL = "REFERRAL"
     PETITION = "PETITION"
@@ -57,6 +58,29 @@ class SessionOutcome(StrEnum):
     FAILED = "FAILED"
 
 
+class HandoverMode(StrEnum):
+    """How a case is passed on: 转办 (to the agency in charge), 交办 (assigned down, to be done), 移送 (by law)."""
+
+    TRANSFER = "TRANSFER"
+    ASSIGN = "ASSIGN"
+    REFER = "REFER"
+
+
+class HandoverDecision(StrEnum):
+    """The receiver's answer to a handover: it takes the case, or sends it back."""
+
+    ACCEPTED = "ACCEPTED"
+    RETURNED = "RETURNED"
+
+
+class HandoverStatus(StrEnum):
+    """Where a handover stands (derived from the case's records)."""
+
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    RETURNED = "RETURNED"
+
+
 class ReferralTarget(StrEnum):
     """Where a dispute is referred when mediation is not the way."""
 
@@ -64,6 +88,26 @@ class ReferralTarget(StrEnum):
     ADMINISTRATIVE_RULING = "ADMINISTRATIVE_RULING"
     ADMINISTRATIVE_RECONSIDERATION = "ADMINISTRATIVE_RECONSIDERATION"
     LITIGATION = "LITIGATION"
+    CRIMINAL_RECONCILIATION = "CRIMINAL_RECONCILIATION"
+    SETTLEMENT = "SETTLEMENT"
+
+
+class ReferralStatus(StrEnum):
+    """Where a referral stands at the receiving body, in order: referred, filed (受理/立案), decided."""
+
+    REFERRED = "REFERRED"
+    FILED = "FILED"
+    DECIDED = "DECIDED"
+
+
+class ReferralOutcome(StrEnum):
+    """How the receiving body decided a referral (裁决、判决、复议决定、和解 …)."""
+
+    UPHELD = "UPHELD"
+    PARTLY_UPHELD = "PARTLY_UPHELD"
+    DISMISSED = "DISMISSED"
+    SETTLED = "SETTLED"
+    WITHDRAWN = "WITHDRAWN"
 
 
 class PetitionLevel(StrEnum):

@@ -101,6 +101,12 @@ class HandoverRecord(Record):
     details: d.HandoverDetails
 
 
+class HandoverResponseRecord(Record):
+    """移交答复: accepted or returned."""
+
+    details: d.HandoverResponseDetails
+
+
 class EscalationRecord(Record):
     """上报记录."""
 
@@ -108,7 +114,7 @@ class EscalationRecord(Record):
 
 
 class ReferralRecord(Record):
-    """引导仲裁 / 行政裁决 / 行政复议 / 诉讼."""
+    """引导仲裁 / 行政裁决 / 行政复议 / 诉讼 / 刑事和解 / 和解, tracked REFERRED → FILED → DECIDED."""
 
     details: d.ReferralDetails
 
@@ -150,6 +156,7 @@ RECORD_CLASSES: dict[RecordKind, type[Record]] = {
     RecordKind.AGREEMENT: AgreementRecord,
     RecordKind.JUDICIAL_CONFIRMATION: JudicialConfirmationRecord,
     RecordKind.HANDOVER: HandoverRecord,
+    RecordKind.HANDOVER_RESPONSE: HandoverResponseRecord,
     RecordKind.ESCALATION: EscalationRecord,
     RecordKind.REFERRAL: ReferralRecord,
     RecordKind.PETITION: PetitionRecord,

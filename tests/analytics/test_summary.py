@@ -30,7 +30,8 @@ OPEN = {"SCREENED", "ACCEPTED", "IN_MEDIATION"}
 SUMMARY = """query($filter: SummaryFilter!, $groupBy: [SummaryDimension!]!) {
   summary(filter: $filter, groupBy: $groupBy) {
     total { cases resolved resolutionRate medianDaysToResolution backlog
-            referredByTarget { target count } byRiskLevel { level count } }
+            referredByTarget { target count } referralsByOutcome { target status outcome cases }
+            byRiskLevel { level count } }
     groups { key { dimension value label } figures { cases resolved failed petitions escalatedPetitions backlog } }
   } }"""
 
@@ -103,6 +104,9 @@ def brute_force(cases: list[dict[str, Any]], flt: SummaryFilter, group_by: list[
             "escalated_petitions": sum(c["escalated_petition_count"] for c in members),
             "backlog": sum(c["status"] in OPEN and c["opened_at"] < cutoff for c in members),
             "referred_by_target": dict(Counter(c["referral_target"] for c in members if c["status"] == "REFERRED")),
+            # every case with a referral, by its latest referral's state (none stored before states: REFERRED)
+            "referrals": dict(Counter((c["referral_target"], c.get("referral_status") or "REFERRED",
+                                       c.get("referral_outcome")) for c in members if c.get("referral_target"))),
             "by_risk_level": dict(Counter(c["risk_level"] for c in members)),
             "by_status": dict(Counter(c["status"] for c in members)),
             "tagged": dict(Counter(t for c in members for t in set(c["tags"]))),
@@ -119,7 +123,8 @@ def figures_of(f: Figures) -> dict[str, Any]:
         "failed": f.failed, "referred": f.referred, "withdrawn": f.withdrawn, "in_mediation": f.in_mediation,
         "open": f.open, "escalated": f.escalated, "mass": f.mass, "petitions": f.petitions,
         "escalated_petitions": f.escalated_petitions, "backlog": f.backlog,
-        "referred_by_target": dict(+f.referred_by_target), "by_risk_level": dict(+f.by_risk_level),
+        "referred_by_target": dict(+f.referred_by_target), "referrals": dict(+f.referrals),
+        "by_risk_level": dict(+f.by_risk_level),
         "by_status": dict(+f.by_status), "tagged": dict(+f.tagged), "resolution_rate": f.resolution_rate,
         "median_days": f.median_days_to_resolution,
     }
@@ -175,6 +180,8 @@ async def test_summary_over_graphql(seeded: dict[str, Any], http: httpx.AsyncCli
     assert total.cases == len(seeded["cases"]) >= SCALE
     assert total.resolved and total.failed and total.referred and total.backlog and total.petitions
     assert total.median_days_to_resolution is not None and 0 < total.resolution_rate < 1  # type: ignore[operator]
+    assert {status for _, status, _ in total.referrals} == {"REFERRED", "FILED", "DECIDED"}  # every referral state
+    assert len({outcome for _, _, outcome in total.referrals if outcome}) >= 3
     assert len({row.key[Dimension.AGENCY_KIND] for row in summary.rows}) >= 5
     assert sum(row.figures.cases for row in summary.rows) > total.cases  # a case counts once per agency kind
 
@@ -188,6 +195,8 @@ async def test_summary_over_graphql(seeded: dict[str, Any], http: httpx.AsyncCli
                            [Dimension.AGENCY, Dimension.MONTH], seeded["kinds"])
     assert summary["total"]["cases"] == expected[()]["cases"]
     assert summary["total"]["backlog"] == expected[()]["backlog"]
+    assert {(r["target"], r["status"], r["outcome"]): r["cases"] for r in summary["total"]["referralsByOutcome"]} \
+        == expected[()]["referrals"]
     assert len(summary["groups"]) == len(expected) - 1
     first = summary["groups"][0]
     assert [k["dimension"] for k in first["key"]] == ["AGENCY", "MONTH"]

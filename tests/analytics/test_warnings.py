@@ -107,6 +107,18 @@ EXAMPLES = [
         *(then(f"hd-1-h{i}", "hd-1", "HANDOVER", _recent(19 - i), {"toAgency": a})
           for i, a in enumerate(["HRSS", "MKT"])),
     ])], fires={"hc-1"}, quiet={"hd-1"}, severity=Severity.HIGH),
+    Example(Rule.HANDOVER_UNANSWERED, [("PMC-A", [
+        opening("hu-1", "SCREENING", at=_recent(20)), then("hu-1-h", "hu-1", "HANDOVER", _recent(10), {"toAgency": "HRSS"}),
+        opening("hv-1", "SCREENING", at=_recent(20)),  # handed over three days ago: not yet due
+        then("hv-1-h", "hv-1", "HANDOVER", _recent(3), {"toAgency": "HRSS"}),
+        opening("hv-2", "SCREENING", at=_recent(20)),  # answered in time
+        then("hv-2-h", "hv-2", "HANDOVER", _recent(10), {"toAgency": "HRSS"}),
+        opening("hv-3", "SCREENING", at=_recent(20)),  # its own deadline is still ahead
+        then("hv-3-h", "hv-3", "HANDOVER", _recent(10), {"toAgency": "HRSS", "acceptBy": (AS_OF + days(1)).isoformat()}),
+    ]), ("HRSS", [
+        record("hv-2-a", "HANDOVER_RESPONSE", at=_recent(9), caseRef={"sourceSystem": "PMC-A-SYS", "sourceId": "hv-2"},
+               details={"handoverId": "PMC-A-SYS|hv-2-h", "decision": "ACCEPTED"}),
+    ])], fires={"hu-1"}, quiet={"hv-1", "hv-2", "hv-3"}, severity=Severity.HIGH),
     Example(Rule.BACKLOG_UNASSIGNED, [("PMC-A", [
         opening("bp-1", at=_recent(120), responsiblePerson=None),
         opening("bq-1", at=_recent(120)),  # has a responsible person

@@ -299,6 +299,30 @@ async def test_a_centre_comments_on_each_township_and_publishes_a_notice_agencie
     await expect(ranking).to_have_count(townships)
     await expect(page.get_by_test_id("draft")).to_have_count(0)
 
+
+async def test_a_case_handed_over_from_the_case_view_is_accepted_from_the_receiver_s_inbox(
+        page: Page, demo_hub: DemoHub, shot: Any) -> None:
+    case = case_with_channels(demo_hub, at_least=2)
+    sender = case["agencies"][0]
+    await sign_in(page, demo_hub, demo_hub.token(sender, user="调解员"), at=f"/console/cases/{case['case_no']}")
+    await page.get_by_test_id("hand-over").click()
+    await select_option(page, "ho-agency", "清河区司法局")
+    await page.get_by_test_id("ho-save").click()
+    await expect(page.get_by_test_id("ho-error")).to_contain_text("why")  # a handover needs its reason
+    await page.get_by_test_id("ho-reason").fill("涉及法律援助,请司法局接收")
+    await page.get_by_test_id("ho-save").click()
+    await expect(page.get_by_test_id("case-handover").last).to_contain_text("待接收")
+
+    await page.context.clear_cookies()
+    await sign_in(page, demo_hub, demo_hub.token("QH-SFJ", user="科员"), at="/console/handovers")
+    rows = page.get_by_test_id("handovers").locator(".el-table__body tr", has_text=case["case_no"])
+    await expect(rows).to_have_count(1)
+    await shot(page, "handovers")
+    await rows.get_by_test_id("accept").click()
+    await expect(rows).to_have_count(0)
+    with demo_hub.db() as client:
+        assert client[demo_hub.database].cases.find_one({"case_no": case["case_no"]})["lead_agency_code"] == "QH-SFJ"
+
 async def test_every_page_works_with_outside_requests_blocked(page: Page, demo_hub: DemoHub, offline: Any) -> None:
     case = case_with_channels(demo_hub, at_least=2)
     asked: list[str] = []
@@ -310,7 +334,7 @@ async def test_every_page_works_with_outside_requests_blocked(page: Page, demo_h
         "/console/cases": "results", f"/console/cases/{case['case_no']}": "case-timeline",
         "/console/analysis": "chart-trend", "/console/meetings": "meetings",
         f"/console/meetings/{to_global_id('JointMeeting', str(meeting['_id']))}": "decisions",
-        "/console/screening": "s-submit", "/console/campaigns": "enrolments", "/console/notices": "township-ranking",
+        "/console/screening": "s-submit", "/console/campaigns": "enrolments", "/console/notices": "township-ranking", "/console/handovers": "handover-tab",
     }
     for path, marker in views.items():
         await page.goto(f"{demo_hub.base}{path}")

@@ -596,6 +596,8 @@ async def drive(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalData
     await _analytics(http, token_for)
     await _meetings(http, token_for, case_ids)
     await _campaigns(http, token_for)
+    await _referrals(http, token_for)
+    await _handovers(http, token_for, case_nos)
     await _typical_cases(http, token_for)
     await _notices(http, token_for)
     await _reference_and_nodes(http, token_for, case_nos[0])
@@ -835,6 +837,57 @@ async def _campaigns(http: httpx.AsyncClient, token_for: TokenFor) -> None:
         await gql(http, CAMPAIGN_CLEAR, id=enrolment_id)
 
 
+HANDOVER_FIELDS = "id status case { caseNo }"
+HAND_OVER = f"""mutation($input: HandOverInput!) {{ handOverCase(input: $input) {{ {HANDOVER_FIELDS} }} }}"""
+ANSWER_HANDOVER = {
+    "accept": f"""mutation($id: ID!) {{ acceptHandover(id: $id) {{ {HANDOVER_FIELDS} }} }}""",
+    "return": f"""mutation($id: ID!) {{ returnHandover(id: $id, reason: "不属于本单位职责") {{ {HANDOVER_FIELDS} }} }}""",
+}
+HANDOVER_LISTS = """query($status: HandoverStatus) { handoverInbox(status: $status) { id } handoversSent(status: $status) { id } }"""
+
+
+async def _handovers(http: httpx.AsyncClient, token_for: TokenFor, case_nos: list[str]) -> None:
+    """Hand two cases over, accept one and return the other; the lists in each status; a case's handovers."""
+    act_as(http, token_for(CC))
+    answered = []
+    for case_no, how in zip(case_nos[:2], ANSWER_HANDOVER):
+        with during(f"handOverCase as the district centre ({how})"):
+            sent = (await gql(http, HAND_OVER, input={"caseNo": case_no, "toAgency": COURT, "reason": "诉前调解"}))
+        answered.append((sent["handOverCase"]["id"], how))
+    act_as(http, token_for(COURT))
+    for status in ("PENDING", None, "ACCEPTED"):
+        with during(f"handoverInbox, handoversSent ({status})"):
+            await gql(http, HANDOVER_LISTS, status=status)
+    for handover_id, how in answered:
+        with during(f"{how}Handover as the receiver"):
+            await gql(http, ANSWER_HANDOVER[how], id=handover_id)
+
+
+UPDATE_REFERRAL = """mutation($id: ID!, $input: UpdateReferralInput!) { updateReferral(recordId: $id, input: $input) {
+  id referralStatus case { caseNo referralStatus } } }"""
+
+
+async def _referrals(http: httpx.AsyncClient, token_for: TokenFor) -> None:
+    """updateReferral: a seeded referral decided by the agency that wrote it, and refused to another agency."""
+    from hub.records.models import Record
+    from schema.relay import to_global_id
+
+    stored = await Record.get_pymongo_collection().find_one({"kind": "REFERRAL", "details.status": {"$ne": "DECIDED"}})
+    assert stored is not None, "the demo data has no referral left to decide"
+    record_id = to_global_id("Record", stored["_id"])
+    decided = {"status": "DECIDED", "decidedAt": (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat(),
+               "outcome": "SETTLED"}
+    act_as(http, token_for(CC if stored["agency_code"] != CC else COURT))
+    with during("updateReferral as an agency that did not write it (refused)"):
+        body = (await http.post("/graphql", json={"query": UPDATE_REFERRAL, "variables": {"id": record_id,
+                                                                                          "input": decided}})).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    act_as(http, token_for(stored["agency_code"]))
+    with during("updateReferral as the agency that wrote it"):
+        result = (await gql(http, UPDATE_REFERRAL, id=record_id, input=decided))["updateReferral"]
+    assert result["referralStatus"] == "DECIDED", result
+
+
 async def _notices(http: httpx.AsyncClient, token_for: TokenFor) -> None:
     """Supervision notices: lists with each argument, one, draft / comment / refresh / publish, the page and sheet."""
     for agency, who in ((CC, "the district centre"), ("QH-CC-01", "a township centre"), (COMMITTEE, "a committee")):
@@ -1004,6 +1057,7 @@ SITE_WORDS = {
     "hub/records/service.py find_keys": "stored records by source key (ingestion: replays, updates, caseRef)",
     "hub/records/service.py get": "one record (`node`, its permission check)",
     "hub/records/service.py write": "an updated record replaced by `_id`",
+    "hub/ingest/referrals.py revise": "`updateReferral`: the next revision replaced by `_id` and the revision it read",
     "hub/regions/service.py get_by_code": "one region (meetings, the brief)",
     "hub/regions/service.py get_many_by_code": "regions by code (loaders, the directory, new cases' regions)",
     "hub/regions/service.py list_children": "`regions(parent:)`",
@@ -1035,6 +1089,11 @@ SITE_WORDS = {
     "hub/campaigns/service.py cleared_counts": "a supervision notice's backlog cleared in its period",
     "seeds/campaigns.py _backlog": "`hub seed`: the district's open cases in the campaign's categories",
     "seeds/campaigns.py _replay": "`hub seed`: a settled case read again",
+    "hub/handovers/service.py _listed": "`handoverInbox` / `handoversSent`: an agency's cases handed to it / its own",
+    "hub/handovers/service.py _state": "a handover's state: its case file, by `_id`",
+    "hub/handovers/service.py hand_over": "`handOverCase`: the case by number, its file",
+    "hub/handovers/service.py answer": "`acceptHandover` / `returnHandover`: the handover record by `_id`",
+    "hub/ingest/service.py _check_handover_answers": "an answer's case file (the handover it answers)",
     "hub/notices/service.py get": "one supervision notice (`supervisionNotice`, its mutations, page and sheet)",
     "hub/notices/service.py _save": "a notice saved (replace, checked against its revision)",
     "hub/notices/service.py list_notices": "`supervisionNotices`: a centre's region's, published ones above an agency",

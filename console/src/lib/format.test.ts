@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { dateTime, day, isMasked, label, month, percent, remaining, startOfDay } from './format'
+import { dateTime, day, endOfDay, isMasked, label, month, percent, remaining, startOfDay } from './format'
 
 describe('format', () => {
   it('shows instants in Beijing time', () => {
@@ -12,6 +12,7 @@ describe('format', () => {
 
   it('starts a Beijing day at 16:00 UTC the day before', () => {
     expect(startOfDay('2026-04-18')).toBe('2026-04-17T16:00:00.000Z')
+    expect(endOfDay('2026-04-18')).toBe('2026-04-18T15:59:59.000Z')
   })
 
   it('labels enum values in Chinese, and leaves unknown ones as they are', () => {

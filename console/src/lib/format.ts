@@ -70,6 +70,11 @@ export function startOfDay(isoDay: string): string {
   return new Date(`${isoDay}T00:00:00+08:00`).toISOString()
 }
 
+/** The UTC instant where a Beijing calendar day ends (a deadline "by that day"). */
+export function endOfDay(isoDay: string): string {
+  return new Date(`${isoDay}T23:59:59+08:00`).toISOString()
+}
+
 /** Time left until an expiry, in words: 7小时59分, or 已过期. */
 export function remaining(expiresAt: string | null | undefined, now: Date = new Date()): string {
   if (!expiresAt) return '—'
