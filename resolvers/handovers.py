@@ -66,7 +66,7 @@ class HandoverQuery:
         self, info: Info[Context, None],
         status: Annotated[HandoverStatus | None, STATUS_ARGUMENT] = HandoverStatus.PENDING,  # type: ignore[valid-type]
     ) -> list[HandoverType]:
-        found = await handover_service.received(agency_code=info.context.principal.agency_code, status=status)
+        found = await handover_service.received(principal=info.context.principal, status=status)
         return _view(info, found)
 
     @strawberry.field(description="The caller's agency's own handovers, latest first (at most 500).",
@@ -75,7 +75,7 @@ class HandoverQuery:
         self, info: Info[Context, None],
         status: Annotated[HandoverStatus | None, STATUS_ARGUMENT] = HandoverStatus.PENDING,  # type: ignore[valid-type]
     ) -> list[HandoverType]:
-        found = await handover_service.sent(agency_code=info.context.principal.agency_code, status=status)
+        found = await handover_service.sent(principal=info.context.principal, status=status)
         return _view(info, found)
 
 

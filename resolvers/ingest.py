@@ -9,11 +9,15 @@ import strawberry
 from strawberry.types import Info
 
 from hub.auth import policy
+from hub.errors import BadUserInput
+from hub.handovers.service import ANSWER_SYSTEM
 from hub.ingest import service as ingest_service
 from resolvers.context import Context
 from schema.audit import Audited
 from schema.ingest import IngestBatchInput, IngestResultType
 from schema.permissions import CanIngestAs
+
+RESERVED_SOURCE_SYSTEMS = frozenset({ANSWER_SYSTEM})  # written only by the hub itself
 
 
 @strawberry.type
@@ -33,6 +37,8 @@ class IngestMutation:
         input: Annotated[IngestBatchInput, strawberry.argument(
             description="The batch: the sending system, the agency, and at most 1,000 records.")],
     ) -> IngestResultType:
+        if input.source_system in RESERVED_SOURCE_SYSTEMS:
+            raise BadUserInput(f"the source system {input.source_system!r} is the hub's own", field="sourceSystem")
         outcome = await ingest_service.ingest(
             batch=input.to_wire(),
             keys=info.context.keys,

@@ -45,8 +45,8 @@ class HandoverState:
 
     Accepted: a HANDOVER_RESPONSE from the receiver saying so, the handover record's own `accepted: true`
     (an agency system that records it there), or a later intake by the receiver. Returned: a
-    HANDOVER_RESPONSE saying so, or `accepted: false` on the handover; the case goes back to the sender.
-    The first answer counts.
+    HANDOVER_RESPONSE saying so; the case stays with whoever leads it (a pending handover never moved
+    it). The first answer counts.
     """
 
     record: Mapping[str, Any]
@@ -78,24 +78,29 @@ PENDING, ACCEPTED, RETURNED = HandoverStatus.PENDING, HandoverStatus.ACCEPTED, H
 
 
 def handover_states(records: Iterable[Mapping[str, Any]]) -> list[HandoverState]:
-    """Every handover of a case with its state, in time order."""
-    ordered = sorted(records, key=lambda r: r["occurred_at"])
+    """Every handover of a case with its state, in time order.
+
+    An answer is linked to its handover by `handoverId` whatever the order the records are dated in; an intake
+    counts as acceptance only after the handover. The first answer (by time, then by when it was recorded) wins.
+    """
+    ordered = sorted(records, key=lambda r: (r["occurred_at"], r.get("recorded_at") or r["occurred_at"]))
     states: dict[Any, HandoverState] = {}
     for rec in ordered:
+        if rec["kind"] == RecordKind.HANDOVER:  # an agency system may record the acceptance on the handover itself
+            accepted = (rec.get("details") or {}).get("accepted") is True
+            states[rec["_id"]] = HandoverState(rec, ACCEPTED if accepted else PENDING)
+    for rec in ordered:
         details = rec.get("details") or {}
-        kind = rec["kind"]
-        if kind == RecordKind.HANDOVER:  # an agency system's own verdict on it: accepted true, or false (refused)
-            inline = {True: ACCEPTED, False: RETURNED}.get(details.get("accepted"), PENDING)
-            states[rec["_id"]] = HandoverState(rec, inline)
-        elif kind == RecordKind.HANDOVER_RESPONSE:
+        if rec["kind"] == RecordKind.HANDOVER_RESPONSE:
             state = states.get(details.get("handoverId"))
             if state is not None and state.status == PENDING and rec["agency_code"] == state.receiver:
                 states[state.record["_id"]] = HandoverState(state.record, HandoverStatus(details.get("decision")), rec)
-        elif kind == RecordKind.INTAKE and details.get("accepted", True):
+        elif rec["kind"] == RecordKind.INTAKE and details.get("accepted", True):
             for key, state in list(states.items()):
-                if state.status == PENDING and state.receiver == rec["agency_code"]:
+                if (state.status == PENDING and state.receiver == rec["agency_code"]
+                        and rec["occurred_at"] >= state.record["occurred_at"]):
                     states[key] = HandoverState(state.record, ACCEPTED, rec)
-    return list(states.values())
+    return sorted(states.values(), key=lambda s: s.record["occurred_at"])
 
 
 def pending_handovers(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -178,8 +183,8 @@ def derive(
                 lead = details.get("toAgency")
         elif kind is RecordKind.HANDOVER_RESPONSE:
             answered = answers.get(rec["_id"])
-            if answered is not None:  # the receiver takes the case, or it goes back to the sender
-                lead = answered.receiver if answered.status == ACCEPTED else answered.sender
+            if answered is not None and answered.status == ACCEPTED:  # the receiver takes the case
+                lead = answered.receiver
         elif kind is RecordKind.REFERRAL:
             status = CaseStatus.REFERRED
             out["referral_target"] = details.get("target")

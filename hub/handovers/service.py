@@ -3,8 +3,9 @@
 Every step is a record, written through ingestion in the acting agency's name like any agency system's
 (so it is on the case's timeline, derived into the case, and audited by the mutation that asks for it):
 a HANDOVER from the sender, then one HANDOVER_RESPONSE from the receiver. The hub's own answers share one
-record key per handover (`HUB-CONSOLE`, `answer-<handover id>`), so of two answers sent at once exactly one
-is stored; the other finds it stored and gets CONFLICT. Agencies' own systems may send the same records
+record key per handover (`HUB-HANDOVERS`, `answer-<handover id>`, a source system no agency may send), so of
+two answers sent at once exactly one is stored; the other finds it stored and gets CONFLICT. A settled case
+(resolved or closed) is neither handed over nor answered here. Agencies' own systems may send the same records
 (hub/cases/derive.py `handover_states` reads them all alike).
 """
 
@@ -21,7 +22,7 @@ from hub.auth import policy
 from hub.auth.policy import Principal
 from hub.cases import service as case_service
 from hub.cases.derive import HandoverState, handover_states
-from hub.cases.models import Case
+from hub.cases.models import Case, CaseStatus
 from hub.errors import BadUserInput, Conflict, Forbidden, NotFound
 from hub.ingest import service as ingest_service
 from hub.ingest.service import RecordStatus
@@ -31,6 +32,9 @@ from hub.records.enums import HandoverDecision, HandoverMode, HandoverStatus, Re
 from hub.store.service import READ_BATCH_SIZE
 
 SOURCE_SYSTEM = "HUB-CONSOLE"  # the hub's own records, as the console's screening form writes them
+# The answers' source system: reserved (`ingestRecords` refuses it), so no agency can take a handover's answer key.
+ANSWER_SYSTEM = "HUB-HANDOVERS"
+SETTLED = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
 MAX_LISTED = 500
 MODE_WORDS = {HandoverMode.TRANSFER: "转办", HandoverMode.ASSIGN: "交办", HandoverMode.REFER: "移送"}
 
@@ -43,9 +47,10 @@ class Listed:
     case: Case
 
 
-async def _ingest(*, principal: Principal, record: dict[str, Any], keys: PersonalDataKeys) -> Any:
+async def _ingest(*, principal: Principal, record: dict[str, Any], keys: PersonalDataKeys,
+                  system: str = SOURCE_SYSTEM) -> Any:
     outcome = await ingest_service.ingest(
-        batch={"sourceSystem": SOURCE_SYSTEM, "agency": principal.agency_code, "records": [record]}, keys=keys,
+        batch={"sourceSystem": system, "agency": principal.agency_code, "records": [record]}, keys=keys,
         may_join=partial(policy.can_view_case, principal))
     return outcome.results[0]
 
@@ -78,6 +83,9 @@ async def hand_over(
     case = await case_service.get_by_case_no_or_raise(case_no=case_no)
     if not policy.can_view_case(principal, case):
         raise NotFound(f"no case numbered {case_no!r}")  # as ingestion says to an agency with no part in it
+    if case.status in SETTLED:
+        raise BadUserInput(f"the case is {case.status.value.lower()}; a settled case is not handed over",
+                           field="caseNo", reason="CASE_SETTLED")
     files = await case_service.get_files(ids=[case.id])  # type: ignore[list-item]
     records = files[case.id].records if case.id in files else []
     if any(s.status is HandoverStatus.PENDING and s.receiver == to_agency for s in handover_states(records)):
@@ -103,10 +111,14 @@ async def answer(
     made to the caller's agency. Of two answers at once, one wins; the other gets CONFLICT."""
     now = now or datetime.now(timezone.utc)
     record = await record_service.get(record_id=handover_id)
-    if record is None or record.kind is not RecordKind.HANDOVER:
-        raise NotFound(f"no handover with id {handover_id!r}")
+    case = await case_service.get(case_id=record.case_id) if record is not None else None
+    if record is None or record.kind is not RecordKind.HANDOVER or case is None or not policy.can_view_case(principal, case):
+        raise NotFound(f"no handover with id {handover_id!r}")  # the same to an agency that may not see the case
     if record.details.to_agency != principal.agency_code:  # type: ignore[attr-defined]
         raise Forbidden("only the agency a case was handed to accepts or returns it")
+    if case.status in SETTLED:
+        raise BadUserInput(f"the case is {case.status.value.lower()}; its handovers are settled with it",
+                           field="id", reason="CASE_SETTLED")
     state = await _state(record.case_id, handover_id)
     if state is None or state.status is not HandoverStatus.PENDING:
         raise BadUserInput(f"the handover was already {state.status.value.lower() if state else 'answered'}",
@@ -116,9 +128,10 @@ async def answer(
     if reason:
         details["reason"] = reason
     words = "接收移交" if decision is HandoverDecision.ACCEPTED else f"退回移交:{reason or ''}"
-    result = await _ingest(principal=principal, keys=keys, record={
-        "sourceId": f"answer-{handover_id}", "kind": RecordKind.HANDOVER_RESPONSE.value, "occurredAt": now.isoformat(),
-        "summary": words, "caseNo": record.case_no, "details": details})
+    result = await _ingest(principal=principal, keys=keys, system=ANSWER_SYSTEM, record={
+        "sourceId": f"answer-{handover_id}", "kind": RecordKind.HANDOVER_RESPONSE.value,
+        "occurredAt": max(now, record.occurred_at).isoformat(), "summary": words, "caseNo": record.case_no,
+        "details": details})
     if result.status is RecordStatus.UNCHANGED or any(e.code == "HANDOVER_ALREADY_ANSWERED" for e in result.errors):
         raise Conflict("the handover was answered by someone else meanwhile; read it again")
     _refused(result)
@@ -127,27 +140,34 @@ async def answer(
     return answered
 
 
-async def _listed(query: Mapping[str, Any], keep: Any) -> list[Listed]:
+async def _listed(query: Mapping[str, Any], keep: Any, principal: Principal) -> list[Listed]:
+    query = {**query, "status": {"$nin": sorted(s.value for s in SETTLED)}}
     cursor = Case.get_pymongo_collection().find(dict(query), batch_size=READ_BATCH_SIZE).sort(
         [("last_activity_at", -1), ("_id", -1)])
     cases = {d["_id"]: Case.model_validate(d) for d in await cursor.limit(MAX_LISTED).to_list()}
     files = await case_service.get_files(ids=list(cases))
+    readable = policy.can_read_restricted(principal)
     found = [Listed(state=s, case=cases[case_id]) for case_id, f in files.items()
-             for s in handover_states(f.records) if keep(s)]
+             for s in handover_states(f.records)
+             if keep(s) and (readable or s.record.get("visibility") != "RESTRICTED")]
     return sorted(found, key=lambda item: item.state.record["occurred_at"], reverse=True)[:MAX_LISTED]
 
 
-async def received(*, agency_code: str, status: HandoverStatus | None = HandoverStatus.PENDING) -> list[Listed]:
-    """移交待办: handovers made to the agency (of a status), latest first (at most 500)."""
+async def received(*, principal: Principal, status: HandoverStatus | None = HandoverStatus.PENDING) -> list[Listed]:
+    """移交待办: handovers made to the agency (of a status) on cases not settled, latest first (at most 500)."""
+    agency_code = principal.agency_code
     query: dict[str, Any] = {"handed_to": agency_code}
     if status is HandoverStatus.PENDING:
         query["pending_handovers"] = {"$gt": 0}
-    return await _listed(query, lambda s: s.receiver == agency_code and (status is None or s.status is status))
+    return await _listed(query, lambda s: s.receiver == agency_code and (status is None or s.status is status),
+                         principal)
 
 
-async def sent(*, agency_code: str, status: HandoverStatus | None = HandoverStatus.PENDING) -> list[Listed]:
-    """The agency's own handovers (of a status), latest first (at most 500)."""
+async def sent(*, principal: Principal, status: HandoverStatus | None = HandoverStatus.PENDING) -> list[Listed]:
+    """The agency's own handovers (of a status) on cases not settled, latest first (at most 500)."""
+    agency_code = principal.agency_code
     query: dict[str, Any] = {"agencies": agency_code}
     if status is HandoverStatus.PENDING:
         query["pending_handovers"] = {"$gt": 0}
-    return await _listed(query, lambda s: s.sender == agency_code and (status is None or s.status is status))
+    return await _listed(query, lambda s: s.sender == agency_code and (status is None or s.status is status),
+                         principal)

@@ -168,8 +168,8 @@ async def ingest(
             item.key = (source_system, item.data.source_id)
             item.outcome.source_id = item.data.source_id
 
-    await _check_references(items)
-    await _find_existing(items)
+    await _check_references(items, agency_code)
+    await _find_existing(items, agency_code)
     _check_referrals(items)
     live = [i for i in items if i.data and i.outcome.status is not RecordStatus.UNCHANGED]
     await _resolve_parties(live, source_system=source_system, keys=keys)
@@ -191,11 +191,12 @@ async def ingest(
             continue
         item.outcome.status = RecordStatus.UPDATED if item.existing else RecordStatus.CREATED
         item.outcome.record_id = record.id
-    await case_service.apply_records(records=[r for i, r in created + replaced if i.key not in duplicates])
+    written = [r for i, r in created + replaced if i.key not in duplicates]
+    await case_service.apply_records(records=written)
     return IngestOutcome(results=[i.outcome for i in items])
 
 
-async def _check_references(items: list[_Item]) -> None:
+async def _check_references(items: list[_Item], agency_code: str) -> None:
     """Agencies named in details and regions named by new cases must exist."""
     agency_refs = {
         item.data.details.to_agency  # type: ignore[attr-defined, union-attr]
@@ -212,6 +213,10 @@ async def _check_references(items: list[_Item]) -> None:
         target = getattr(item.data.details, "to_agency", None)  # type: ignore[attr-defined]
         if target and target not in known_agencies:
             item.reject("details.toAgency", "AGENCY_NOT_FOUND", f"no agency with code {target!r}")
+        elif target and target == agency_code and item.data.kind == RecordKind.HANDOVER:  # type: ignore[attr-defined]
+            item.reject("details.toAgency", "HANDOVER_TO_SELF", "a case is handed to another agency")
+        elif item.data.kind == RecordKind.HANDOVER_RESPONSE and item.data.case:  # type: ignore[attr-defined]
+            item.reject("case", "ANSWER_NEEDS_CASE", "an answer to a handover names its case by caseNo or caseRef")
         elif item.data.case and item.data.case.region_code not in regions:
             code = item.data.case.region_code
             item.reject("case.regionCode", "REGION_NOT_FOUND", f"no region with code {code!r}")
@@ -235,6 +240,8 @@ async def _check_handover_answers(items: list[_Item], *, agency_code: str) -> No
         elif state.receiver != agency_code:
             item.reject("details.handoverId", "HANDOVER_NOT_ADDRESSED",
                         "only the agency a case was handed to accepts or returns it")
+        elif item.data.occurred_at < state.record["occurred_at"]:  # type: ignore[union-attr]
+            item.reject("occurredAt", "ANSWER_BEFORE_HANDOVER", "an answer comes after the handover it answers")
         elif handover_id in answered_here or (
                 state.status is not HandoverStatus.PENDING and (state.answer or {}).get("_id") != record_key(*item.key)):
             item.reject("details.handoverId", "HANDOVER_ALREADY_ANSWERED",
@@ -257,7 +264,23 @@ def _check_referrals(items: list[_Item]) -> None:
             item.reject(path, code, message)
 
 
-async def _find_existing(items: list[_Item]) -> None:
+def _revision_refusal(item: _Item, stored: Mapping[str, Any], agency_code: str) -> tuple[str, str, str] | None:
+    """Why a newer revision of a stored record may not replace it: another agency's record, another kind, an
+    answer to a handover (final once given), or a handover passed to a different receiver."""
+    assert item.data is not None
+    if stored.get("agency_code") and stored["agency_code"] != agency_code:
+        return "sourceId", "RECORD_NOT_YOURS", "a record is revised by the agency that wrote it"
+    if stored.get("kind") and stored["kind"] != item.data.kind:  # type: ignore[attr-defined]
+        return "kind", "KIND_CHANGED", f"the stored record is a {stored['kind']}; a revision keeps its kind"
+    if stored.get("kind") == RecordKind.HANDOVER_RESPONSE:
+        return "details.handoverId", "HANDOVER_ALREADY_ANSWERED", "an answer to a handover is final"
+    if stored.get("kind") == RecordKind.HANDOVER and (stored.get("details") or {}).get("toAgency") != getattr(
+            item.data.details, "to_agency", None):  # type: ignore[attr-defined]
+        return "details.toAgency", "HANDOVER_RECEIVER_CHANGED", "a handover keeps its receiver; hand the case on anew"
+    return None
+
+
+async def _find_existing(items: list[_Item], agency_code: str) -> None:
     """Mark records already stored (or earlier in this batch) as UNCHANGED or to-be-UPDATED."""
     existing = await record_service.find_keys(source_keys=[i.key for i in items if i.data])
     seen: dict[tuple[str, str], int] = {}
@@ -280,6 +303,10 @@ async def _find_existing(items: list[_Item]) -> None:
             item.outcome.record_id = stored["_id"]
             if revision <= stored.get("source_revision", 0):
                 item.outcome.status = RecordStatus.UNCHANGED
+                continue
+            refusal = _revision_refusal(item, stored, agency_code)
+            if refusal is not None:
+                item.reject(*refusal)
                 continue
             item.existing = stored
         seen[item.key] = revision

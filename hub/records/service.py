@@ -14,7 +14,7 @@ from hub.store.service import bulk_write, find_by_ids, stored_form
 DUPLICATE_KEY = 11000
 # `kind` and `details.status`: a REFERRAL's stored state, which a new revision may not take back.
 _KEY_FIELDS = {"source_system": 1, "source_id": 1, "source_revision": 1, "case_id": 1, "case_no": 1,
-               "kind": 1, "details.status": 1}
+               "kind": 1, "agency_code": 1, "details.status": 1, "details.toAgency": 1}
 
 
 async def find_keys(*, source_keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:

@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from hub.audit.models import AuditEntry
 from hub.cases.models import Case
 from hub.ingest import service as ingest_service
+from schema.relay import from_global_id
 from tests.conftest import TokenFor, act_as
 from tests.factories import batch, days, party, record
 from tests.graphql import first_error, gql, post
@@ -117,9 +118,11 @@ async def test_returning_sends_the_case_back_to_the_sender_with_the_reason(
 
 async def test_only_the_receiver_answers_a_handover(http: httpx.AsyncClient, token_for: TokenFor, case_no: str) -> None:
     sent = await handed(http, token_for, case_no)
-    for agency in ("PMC-A", "COURT", "CC"):  # the sender, a stranger, even the district centre
+    for agency in ("PMC-A", "CC"):  # the sender, even the district centre
         act_as(http, token_for(agency))
         assert (await first_error(http, ACCEPT, id=sent["id"]))["code"] == "FORBIDDEN"
+    act_as(http, token_for("COURT"))  # an agency that may not see the case learns nothing of the handover
+    assert (await first_error(http, ACCEPT, id=sent["id"]))["code"] == "NOT_FOUND"
     act_as(http, token_for("HRSS"))
     assert (await first_error(http, ACCEPT, id="UmVjb3JkOm5vcGU="))["code"] == "NOT_FOUND"  # Record:nope
 
@@ -228,3 +231,90 @@ async def test_repeated_returns_raise_the_handover_churn_warning(
     act_as(http, token_for("CC"))
     rules = [w["rule"] for w in (await gql(http, WARNINGS))["earlyWarnings"] if w["caseNo"] == case_no]
     assert rules == ["HANDOVER_CHURN"]
+
+
+
+# --- what a review found: keys, revisions, order, settled cases ----------------------------------------------
+
+
+async def test_no_agency_can_take_the_hub_s_answer_key_of_a_handover(
+    http: httpx.AsyncClient, token_for: TokenFor, case_no: str
+) -> None:
+    sent = await handed(http, token_for, case_no)
+    raw = sent["id"]
+    squat = {"sourceSystem": "HUB-HANDOVERS", "agency": "MKT", "records": [
+        record(f"answer-{from_global_id(raw)[1]}", "SCREENING", details={"screeningMode": "ROLLING"})]}
+    act_as(http, token_for("MKT"))
+    refused = await first_error(http, """mutation($input: IngestBatchInput!) { ingestRecords(input: $input) { created } }""",
+                                input=squat)
+    assert (refused["code"], refused["field"]) == ("BAD_USER_INPUT", "sourceSystem")
+    act_as(http, token_for("HRSS"))
+    assert (await gql(http, ACCEPT, id=raw))["acceptHandover"]["status"] == "ACCEPTED"
+
+
+async def test_an_answer_is_final_and_a_record_is_revised_only_by_its_author(district: AsyncDatabase) -> None:
+    case_no = await a_case()
+    at = datetime.now(timezone.utc) - days(5)
+    await ingest(batch("PMC-A", record("rv-h", "HANDOVER", at=at, caseNo=case_no, details={"toAgency": "HRSS"})))
+    answer = {"caseNo": case_no, "details": {"handoverId": "PMC-A-SYS|rv-h", "decision": "ACCEPTED"}}
+    await ingest(batch("HRSS", record("rv-a", "HANDOVER_RESPONSE", at=at + days(1), **answer)))
+
+    def revised(agency: str, source_id: str, kind: str, system: str, **fields: Any) -> dict[str, Any]:
+        return batch(agency, record(source_id, kind, at=at + days(1), sourceRevision=1, **fields), system=system)
+
+    outcomes = [
+        await ingest_service.ingest(keys=KEYS, batch=revised(
+            "HRSS", "rv-a", "HANDOVER_RESPONSE", "HRSS-SYS", caseNo=case_no,
+            details={"handoverId": "PMC-A-SYS|rv-h", "decision": "RETURNED", "reason": "改主意"})),
+        await ingest_service.ingest(keys=KEYS, batch=revised("HRSS", "rv-a", "SCREENING", "HRSS-SYS", caseNo=case_no,
+                                                             details={"screeningMode": "ROLLING"})),
+        await ingest_service.ingest(keys=KEYS, batch=revised("MKT", "rv-a", "HANDOVER_RESPONSE", "HRSS-SYS",
+                                                             **answer)),
+        await ingest_service.ingest(keys=KEYS, batch=revised("PMC-A", "rv-h", "HANDOVER", "PMC-A-SYS", caseNo=case_no,
+                                                             details={"toAgency": "MKT"})),
+    ]
+    assert [[e.code for e in o.results[0].errors] for o in outcomes] == [
+        ["HANDOVER_ALREADY_ANSWERED"], ["KIND_CHANGED"], ["RECORD_NOT_YOURS"], ["HANDOVER_RECEIVER_CHANGED"]]
+    case = await Case.find_one({"case_no": case_no})
+    assert case is not None and case.lead_agency_code == "HRSS" and case.pending_handovers == 0
+
+
+async def test_ingested_handovers_to_oneself_answers_before_their_handover_or_opening_cases_are_refused(
+    district: AsyncDatabase,
+) -> None:
+    case_no = await a_case()
+    at = datetime.now(timezone.utc) - days(5)
+    cases_before = await Case.find_all().count()
+    self_handover = await ingest_service.ingest(keys=KEYS, batch=batch(
+        "PMC-A", record("sf-h", "HANDOVER", at=at, caseNo=case_no, details={"toAgency": "PMC-A"}),
+        record("ok-h", "HANDOVER", at=at, caseNo=case_no, details={"toAgency": "HRSS"})))
+    assert [[e.code for e in r.errors] for r in self_handover.results] == [["HANDOVER_TO_SELF"], []]
+    answers = await ingest_service.ingest(keys=KEYS, batch=batch(
+        "HRSS", record("early", "HANDOVER_RESPONSE", at=at - days(1), caseNo=case_no,
+                       details={"handoverId": "PMC-A-SYS|ok-h", "decision": "ACCEPTED"}),
+        record("opening", "HANDOVER_RESPONSE", at=at + days(1),
+               details={"handoverId": "PMC-A-SYS|ok-h", "decision": "ACCEPTED"})))
+    assert [[e.code for e in r.errors] for r in answers.results] == [["ANSWER_BEFORE_HANDOVER"], ["ANSWER_NEEDS_CASE"]]
+    assert await Case.find_all().count() == cases_before  # a refused answer opens no case
+
+
+async def test_a_return_leaves_the_lead_with_whoever_took_the_case_and_settled_cases_are_left_alone(
+    http: httpx.AsyncClient, token_for: TokenFor, case_no: str
+) -> None:
+    to_hrss = await handed(http, token_for, case_no)
+    to_mkt = await handed(http, token_for, case_no, toAgency="MKT")
+    act_as(http, token_for("MKT"))
+    await gql(http, ACCEPT, id=to_mkt["id"])
+    act_as(http, token_for("HRSS"))
+    returned = (await gql(http, RETURN, id=to_hrss["id"], reason="不属本单位"))["returnHandover"]
+    assert returned["case"]["leadAgency"] == {"code": "MKT"}
+
+    settled = await a_case()
+    act_as(http, token_for("PMC-A"))
+    await gql(http, HAND_OVER, input=hand_over_input(settled))
+    await ingest(batch("PMC-A", record("settle", "CLOSURE", caseNo=settled, at=datetime.now(timezone.utc) - days(1),
+                                       details={"outcome": "RESOLVED"})))
+    refused = await first_error(http, HAND_OVER, input=hand_over_input(settled, toAgency="MKT"))
+    assert (refused["code"], refused["reason"]) == ("BAD_USER_INPUT", "CASE_SETTLED")
+    act_as(http, token_for("HRSS"))
+    assert [h["case"]["caseNo"] for h in (await gql(http, INBOX))["handoverInbox"]] == []  # settled: off the list
