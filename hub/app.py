@@ -33,6 +33,7 @@ from hub.errors import BadUserInput, Forbidden, HubError, NotFound
 from hub.meetings import service as meeting_service
 from hub.middleware import Authentication, BodyLimit, error_response
 from hub.notices import service as notice_service
+from hub.notifications import webhooks
 from hub.metrics import Metrics, MetricsMiddleware
 from hub.people.crypto import PersonalDataKeys
 from hub.regions import service as region_service
@@ -206,7 +207,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await store_service.init_models(database=database)
             app.state.database = database
             log.info("connected to %s database %s", store_service.redact_url(url), settings.db)
-            yield
+            dispatcher = (asyncio.create_task(webhooks.run_forever(settings=settings, keys=app.state.keys))
+                          if settings.webhook_poll_seconds > 0 else None)
+            try:
+                yield
+            finally:
+                if dispatcher is not None:
+                    dispatcher.cancel()
+                    await asyncio.gather(dispatcher, return_exceptions=True)
         finally:
             await client.close()
 

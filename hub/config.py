@@ -58,6 +58,15 @@ class Settings(BaseSettings):
                                        "production (behind TLS), else only when the request came over https")
     export_max_rows: int = Field(default=10_000, description="most rows one Excel export writes")
 
+    # Webhooks (docs/webhooks.md): the dispatcher every hub process runs in the background.
+    webhook_poll_seconds: float = Field(default=1.0, description="how often the dispatcher reads the outbox; 0: off")
+    webhook_timeout: float = Field(default=10.0, description="seconds one delivery attempt may take")
+    webhook_backoff_base: float = Field(default=10.0, description="seconds before the first retry, doubled each time")
+    webhook_backoff_cap: float = Field(default=3600.0, description="the longest wait between two attempts")
+    webhook_retry_hours: float = Field(default=24.0, description="a delivery not accepted by then is FAILED")
+    webhook_gap_seconds: float = Field(default=30.0, description="how long the dispatcher waits for an outbox "
+                                       "sequence number allocated but not yet written before passing it")
+
     @property
     def case_match_window(self) -> timedelta:
         """How far apart a record and an open case may be and still be matched."""

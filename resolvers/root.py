@@ -18,6 +18,7 @@ from resolvers.ingest import IngestMutation
 from resolvers.mediators import MediatorMutation, MediatorQuery
 from resolvers.meetings import MeetingMutation, MeetingQuery
 from resolvers.notices import NoticeMutation, NoticeQuery
+from resolvers.notifications import WebhookMutation, WebhookQuery
 from resolvers.people import PersonQuery
 from resolvers.reference import ReferenceQuery
 from resolvers.referrals import ReferralMutation
@@ -30,9 +31,10 @@ from schema.records import RECORD_TYPES
 
 Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQuery, AuditQuery, ReferenceQuery, SystemQuery,
                                 ViewerQuery, MediatorQuery, TypicalCaseQuery, CampaignQuery, NoticeQuery,
-                                HandoverQuery))
+                                HandoverQuery, WebhookQuery))
 Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation, MediatorMutation, TypicalCaseMutation,
-                                      CampaignMutation, NoticeMutation, HandoverMutation, ReferralMutation))
+                                      CampaignMutation, NoticeMutation, HandoverMutation, ReferralMutation,
+                                      WebhookMutation))
 
 
 def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> strawberry.Schema:

@@ -72,6 +72,7 @@ def settings(store_url: str, tmp_path: Path) -> Settings:
         db=f"test_{uuid.uuid4().hex[:12]}",
         data_dir=tmp_path / "var",
         secret_key="test-secret-key-not-for-production-use",
+        webhook_poll_seconds=0,  # no background dispatcher: tests run `webhooks.pump` themselves
     )
 
 

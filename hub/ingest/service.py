@@ -22,6 +22,7 @@ from hub.cases.models import Case
 from hub.errors import BadUserInput
 from hub.ingest import referrals
 from hub.ingest.models import MAX_BATCH_SIZE, RECORD_ADAPTER, Code, RecordBase, SystemName
+from hub.notifications import outbox
 from hub.people import service as person_service
 from hub.people.crypto import PersonalDataKeys
 from hub.records import service as record_service
@@ -193,6 +194,7 @@ async def ingest(
         item.outcome.record_id = record.id
     written = [r for i, r in created + replaced if i.key not in duplicates]
     await case_service.apply_records(records=written)
+    await outbox.publish(records=written)  # the events they cause (docs/webhooks.md)
     return IngestOutcome(results=[i.outcome for i in items])
 
 

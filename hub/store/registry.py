@@ -9,6 +9,7 @@ from hub.cases.models import Case, CaseCounter, CaseFile, CaseNumber
 from hub.mediators.models import Mediator
 from hub.meetings.models import JointMeeting
 from hub.notices.models import SupervisionNotice
+from hub.notifications.models import Delivery, OutboxCursor, OutboxEvent, Webhook
 from hub.people.models import Person, PersonKey
 from hub.records.models import RECORD_CLASSES, Record
 from hub.regions.models import Region
@@ -32,4 +33,8 @@ DOCUMENT_MODELS: list[type] = [
     Enrolment,
     SupervisionNotice,
     AuditEntry,
+    OutboxEvent,
+    OutboxCursor,
+    Webhook,
+    Delivery,
 ]

@@ -597,7 +597,9 @@ async def drive(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalData
     await _meetings(http, token_for, case_ids)
     await _campaigns(http, token_for)
     await _referrals(http, token_for)
+    webhook_ids = await _register_webhooks(http, token_for)
     await _handovers(http, token_for, case_nos)
+    await _deliver_webhooks(http, token_for, keys, webhook_ids)
     await _typical_cases(http, token_for)
     await _notices(http, token_for)
     await _reference_and_nodes(http, token_for, case_nos[0])
@@ -863,6 +865,43 @@ async def _handovers(http: httpx.AsyncClient, token_for: TokenFor, case_nos: lis
             await gql(http, ANSWER_HANDOVER[how], id=handover_id)
 
 
+REGISTER_WEBHOOK = """mutation($url: String!) { registerWebhook(input: {url: $url}) { webhook { id } } }"""
+WEBHOOK_LOG = """query($status: WebhookDeliveryStatus, $after: String) { webhooks { id url }
+  webhookDeliveries(status: $status, first: 1, after: $after) { totalCount pageInfo { endCursor }
+  nodes { eventKey status attempts } } }"""
+
+
+async def _register_webhooks(http: httpx.AsyncClient, token_for: TokenFor) -> list[str]:
+    """registerWebhook as the court, which the handovers below then concern (an endpoint nobody listens on)."""
+    from tests.conftest import free_port
+
+    act_as(http, token_for(COURT))
+    with during("registerWebhook"):
+        made = await gql(http, REGISTER_WEBHOOK, url=f"http://127.0.0.1:{free_port()}/hub-events")
+    return [made["registerWebhook"]["webhook"]["id"]]
+
+
+async def _deliver_webhooks(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalDataKeys,
+                            webhook_ids: list[str]) -> None:
+    """The dispatcher's rounds (fan-out, a failed attempt, its retry), the delivery log, deleteWebhook."""
+    from hub.config import Settings
+    from hub.notifications import webhooks
+
+    settings = Settings(webhook_backoff_base=0.01, webhook_backoff_cap=0.01, webhook_timeout=2)
+    for round_ in ("the first", "a retry"):
+        with during(f"the webhook dispatcher: {round_} round (webhooks.pump)"):
+            result = await webhooks.pump(settings=settings, keys=keys)
+        assert result.attempts, result
+        await asyncio.sleep(0.05)
+    act_as(http, token_for(COURT))
+    for status in (None, "PENDING"):
+        with during(f"webhooks, webhookDeliveries(status: {status}), two pages"):
+            page = (await gql(http, WEBHOOK_LOG, status=status))["webhookDeliveries"]
+            await gql(http, WEBHOOK_LOG, status=status, after=page["pageInfo"]["endCursor"])
+    with during("deleteWebhook"):
+        await gql(http, """mutation($id: ID!) { deleteWebhook(id: $id) { id } }""", id=webhook_ids[0])
+
+
 UPDATE_REFERRAL = """mutation($id: ID!, $input: UpdateReferralInput!) { updateReferral(recordId: $id, input: $input) {
   id referralStatus case { caseNo referralStatus } } }"""
 
@@ -1099,6 +1138,17 @@ SITE_WORDS = {
     "hub/notices/service.py list_notices": "`supervisionNotices`: a centre's region's, published ones above an agency",
     "hub/notices/service.py overdue_handovers": "a notice's overdue handovers: the region's cases ever handed over",
     "hub/notices/service.py find_for_period": "`hub seed`: the demo notices of a month, found again",
+    "hub/notifications/outbox.py events_for": "the cases (and answered handovers) of a batch's events, by `_id`",
+    "hub/notifications/outbox.py append": "a batch's event keys already in the outbox, by `_id`",
+    "hub/notifications/outbox.py allocate_seqs": "outbox sequence numbers allocated (`findAndModify` with `$inc`)",
+    "hub/notifications/webhooks.py fan_out": "the dispatcher: its cursor, the events after it, their agencies' webhooks",
+    "hub/notifications/webhooks.py _claim": "the dispatcher claims a due delivery (a lease, `findAndModify`)",
+    "hub/notifications/webhooks.py _send": "a delivery attempt's result, by `_id` and lease",
+    "hub/notifications/webhooks.py send_due": "the webhooks of the claimed deliveries, by `_id`",
+    "hub/notifications/webhooks.py list_for_agency": "`webhooks`; `registerWebhook`'s limit per agency",
+    "hub/notifications/webhooks.py delete": "`deleteWebhook`: the webhook, its pending deliveries",
+    "hub/notifications/webhooks.py deliveries": "a page of `webhookDeliveries`, newest first",
+    "hub/notifications/webhooks.py count_deliveries": "`webhookDeliveries { totalCount }`",
 }
 
 

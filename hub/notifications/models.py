@@ -1,0 +1,110 @@
+"""The outbox of events, the consumers' cursors, agencies' webhooks and the delivery log."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document, PydanticObjectId
+from pydantic import Field
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class EventKind(StrEnum):
+    """What happened, as an agency subscribes to it."""
+
+    CASE_HANDED_TO = "CASE_HANDED_TO"
+    HANDOVER_ANSWERED = "HANDOVER_ANSWERED"
+    PETITION_ON_CASE = "PETITION_ON_CASE"
+    ESCALATED_PETITION = "ESCALATED_PETITION"
+
+
+class OutboxEvent(Document):
+    """One event, written by the write path that caused it; `_id` is its idempotency key.
+
+    The key is fixed by the record that caused it (`handover:<record id>` …), so a replayed batch
+    writes nothing twice; `seq` gives every event one total order across processes.
+    """
+
+    id: str | None = None  # type: ignore[assignment]  # the event key
+    seq: int
+    kind: EventKind
+    case_id: PydanticObjectId
+    case_no: str
+    region_path: list[str] = Field(default_factory=list)
+    agencies: list[str] = Field(default_factory=list)  # the agencies it concerns
+    payload: dict[str, Any] = Field(default_factory=dict)
+    at: datetime
+
+    class Settings:
+        name = "outbox"
+        indexes = [IndexModel([("seq", ASCENDING)], unique=True)]
+
+
+class OutboxCursor(Document):
+    """How far one consumer (e.g. "webhooks") has read the outbox; `_id` is the consumer's name."""
+
+    id: str | None = None  # type: ignore[assignment]
+    seq: int = 0
+    updated_at: datetime | None = None
+
+    class Settings:
+        name = "outbox_cursors"
+
+
+class Webhook(Document):
+    """An HTTPS endpoint an agency registered for some kinds of event; `secret` signs each delivery."""
+
+    agency_code: str
+    url: str
+    secret: str
+    kinds: list[EventKind]
+    active: bool = True
+    created_at: datetime
+    created_by: str
+
+    class Settings:
+        name = "webhooks"
+        indexes = [IndexModel([("agency_code", ASCENDING), ("created_at", ASCENDING)])]
+
+
+class DeliveryStatus(StrEnum):
+    """Where one delivery stands."""
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
+class Delivery(Document):
+    """One event to one webhook; unique by (webhook, event key), so it is created once whoever creates it."""
+
+    webhook_id: PydanticObjectId
+    agency_code: str
+    event_key: str
+    event_seq: int
+    event_kind: EventKind
+    case_no: str
+    body: str  # the JSON sent, the same bytes on every attempt
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    created_at: datetime
+    next_attempt_at: datetime
+    lease_until: datetime = EPOCH  # a process sending it holds it until then
+    last_attempt_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+    class Settings:
+        name = "webhook_deliveries"
+        indexes = [
+            IndexModel([("webhook_id", ASCENDING), ("event_key", ASCENDING)], unique=True),
+            IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]),  # the due ones, soonest first
+            # An agency's delivery log, newest first (keyset on `_id`), all or of one status.
+            IndexModel([("agency_code", ASCENDING), ("_id", DESCENDING)]),
+            IndexModel([("agency_code", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
+        ]

@@ -1,0 +1,126 @@
+"""The outbox: the events a batch of freshly written records causes, appended once each by key.
+
+Called by ingestion (hub.ingest.service) right after the records are folded into their cases, with
+the records that batch wrote. An event's `_id` is its key, fixed by the record that caused it, so a
+replayed or revised record writes nothing new; its `seq` comes from one atomic `$inc` per batch on
+the `counters` collection, so events have one total order across hub processes (docs/webhooks.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError
+
+from hub.agencies import service as agency_service
+from hub.auth.policy import RESTRICTED_READERS
+from hub.cases.models import Case, CaseCounter
+from hub.notifications.models import EventKind, OutboxEvent
+from hub.records.enums import RecordKind, Visibility
+from hub.records.models import Record
+from hub.store.service import find_by_ids, store_now
+
+SEQ_COUNTER = "outbox-seq"
+_CAUSES = frozenset({RecordKind.HANDOVER, RecordKind.HANDOVER_RESPONSE, RecordKind.PETITION})
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _record_part(record: Record) -> dict[str, Any]:
+    return {"id": record.id, "kind": str(record.kind), "agency": record.agency_code,
+            "occurredAt": _iso(record.occurred_at), "summary": record.summary}
+
+
+async def events_for(records: Sequence[Record]) -> list[OutboxEvent]:
+    """The events these records cause (without `seq`: `append` numbers them). No party data goes in.
+
+    - HANDOVER → CASE_HANDED_TO, for the receiving agency;
+    - HANDOVER_RESPONSE → HANDOVER_ANSWERED, for the agency that sent the handover;
+    - PETITION → PETITION_ON_CASE (ESCALATED_PETITION when `details.escalated`), for the agencies
+      involved in the case (`Case.agencies`) other than the one that recorded the petition.
+
+    A RESTRICTED record (stability intelligence) concerns only the agencies that may read it
+    (hub.auth.policy.RESTRICTED_READERS).
+    """
+    causes = [r for r in records if r.kind in _CAUSES]
+    if not causes:
+        return []
+    handover_ids = sorted({str(r.details.handover_id) for r in causes  # type: ignore[attr-defined]
+                           if r.kind == RecordKind.HANDOVER_RESPONSE})
+    cases = {c["_id"]: c for c in await find_by_ids(Case.get_pymongo_collection(), {r.case_id for r in causes},
+                                                    {"case_no": 1, "region_path": 1, "agencies": 1})}
+    handovers = {h["_id"]: h for h in await find_by_ids(Record.get_pymongo_collection(), handover_ids,
+                                                        {"agency_code": 1})} if handover_ids else {}
+    restricted = any(str(r.visibility) == Visibility.RESTRICTED for r in causes)
+    kinds = await agency_service.kinds() if restricted else {}
+    now = store_now()
+    events = []
+    for record in causes:
+        case = cases.get(record.case_id) or {}
+        details: Any = getattr(record, "details", None)
+        payload: dict[str, Any] = {"record": _record_part(record)}
+        if record.kind == RecordKind.HANDOVER:
+            kind, key, agencies = EventKind.CASE_HANDED_TO, f"handover:{record.id}", [details.to_agency]
+            payload["handover"] = {"id": record.id, "fromAgency": record.agency_code, "toAgency": details.to_agency,
+                                   "mode": str(details.mode), "reason": details.reason,
+                                   "acceptBy": _iso(details.accept_by)}
+        elif record.kind == RecordKind.HANDOVER_RESPONSE:
+            sender = (handovers.get(details.handover_id) or {}).get("agency_code")
+            kind, key, agencies = EventKind.HANDOVER_ANSWERED, f"handover-answer:{record.id}", [sender] if sender else []
+            payload["answer"] = {"handoverId": details.handover_id, "decision": str(details.decision),
+                                 "reason": details.reason, "answeredBy": record.agency_code}
+        else:
+            kind = EventKind.ESCALATED_PETITION if details.escalated else EventKind.PETITION_ON_CASE
+            key = f"petition:{record.id}"
+            agencies = [a for a in case.get("agencies", []) if a != record.agency_code]
+            payload["petition"] = {"petitionNo": details.petition_no, "form": str(details.form),
+                                   "levelReached": str(details.level_reached), "escalated": details.escalated,
+                                   "participants": details.participants}
+        if str(record.visibility) == Visibility.RESTRICTED:
+            agencies = [a for a in agencies if kinds.get(a) in RESTRICTED_READERS]
+        agencies = sorted(set(agencies))
+        if not agencies:
+            continue
+        events.append(OutboxEvent(
+            id=key, seq=0, kind=kind, case_id=record.case_id, case_no=case.get("case_no") or record.case_no,
+            region_path=list(case.get("region_path") or []), agencies=agencies, payload=payload, at=now,
+        ))
+    return events
+
+
+async def allocate_seqs(count: int) -> list[int]:
+    """`count` consecutive sequence numbers, from one atomic `$inc` (one round trip)."""
+    doc = await CaseCounter.get_pymongo_collection().find_one_and_update(
+        {"name": SEQ_COUNTER}, {"$inc": {"value": count}}, upsert=True, return_document=ReturnDocument.AFTER)
+    last = int(doc["value"])
+    return list(range(last - count + 1, last + 1))
+
+
+async def append(events: Iterable[OutboxEvent]) -> int:
+    """Insert the events whose key is new (a replay writes nothing); returns how many were written."""
+    wanted = {e.id: e for e in events}
+    if not wanted:
+        return 0
+    stored = {d["_id"] for d in await find_by_ids(OutboxEvent.get_pymongo_collection(), list(wanted), {"_id": 1})}
+    fresh = [e for key, e in wanted.items() if key not in stored]
+    if not fresh:
+        return 0
+    for event, seq in zip(fresh, await allocate_seqs(len(fresh))):
+        event.seq = seq
+    documents = [e.model_dump(by_alias=True, exclude={"revision_id"}) for e in fresh]
+    try:
+        await OutboxEvent.get_pymongo_collection().insert_many(documents, ordered=False)
+    except BulkWriteError as exc:  # a concurrent writer got there first: its event stands (its seq leaves a gap)
+        if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+            raise
+        return len(fresh) - len(exc.details.get("writeErrors", []))
+    return len(fresh)
+
+
+async def publish(*, records: Sequence[Record]) -> int:
+    """The events of a batch's written records, appended to the outbox; returns how many were new."""
+    return await append(await events_for(records))

@@ -1,0 +1,99 @@
+"""Webhooks of the caller's agency: register, list, delete, and the delivery log (docs/webhooks.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from bson import ObjectId
+from bson.errors import InvalidId
+from strawberry.types import Info
+
+from hub.errors import BadUserInput
+from hub.notifications import webhooks as webhook_service
+from hub.notifications.models import DeliveryStatus as Status, EventKind
+from resolvers.context import Context
+from schema.audit import Audited
+from schema.notifications import (
+    RegisterWebhookInput, WebhookDeliveryStatus, WebhookDeliveryType, WebhookRegistrationType, WebhookType,
+)
+from schema.relay import Connection, check_first, connection, decode_cursor, encode_cursor, object_id
+
+
+def _ids(kwargs: dict[str, Any], result: Any) -> list[str]:
+    if isinstance(result, WebhookRegistrationType):
+        return [str(result.webhook.id)]
+    if isinstance(result, WebhookType):
+        return [str(result.id)]
+    if isinstance(result, list):
+        return [str(w.id) for w in result]
+    if isinstance(result, Connection):
+        return [e.node.event_key for e in result.edges]
+    return [str(kwargs.get("id") or getattr(kwargs.get("input"), "url", ""))]
+
+
+def _after(after: str | None) -> ObjectId | None:
+    if after is None:
+        return None
+    values = decode_cursor(after)
+    try:
+        [raw] = values
+        return ObjectId(raw)
+    except (ValueError, TypeError, InvalidId):
+        raise BadUserInput("`after` is not a cursor of this list", field="after") from None
+
+
+@strawberry.type
+class WebhookQuery:
+    @strawberry.field(description="The caller's agency's active webhooks, oldest first (never their secrets).",
+                      extensions=[Audited(targets=_ids)])
+    async def webhooks(self, info: Info[Context, None]) -> list[WebhookType]:
+        found = await webhook_service.list_for_agency(agency_code=info.context.principal.agency_code)
+        return [WebhookType.from_model(h) for h in found]
+
+    @strawberry.field(description="投递日志 — the caller's agency's webhook deliveries, newest first.",
+                      extensions=[Audited(targets=_ids)])
+    async def webhook_deliveries(
+        self, info: Info[Context, None],
+        status: Annotated[WebhookDeliveryStatus | None, strawberry.argument(  # type: ignore[valid-type]
+            description="Only deliveries of this status.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Deliveries per page, 1-100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(
+            description="The `endCursor` of the previous page; the first page when omitted.")] = None,
+    ) -> Connection[WebhookDeliveryType]:
+        size = check_first(first)
+        agency = info.context.principal.agency_code
+        wanted = Status(status) if status is not None else None
+        page, has_next = await webhook_service.deliveries(agency_code=agency, status=wanted, first=size,
+                                                          after=_after(after))  # type: ignore[arg-type]
+        return connection([WebhookDeliveryType.from_model(d) for d in page],
+                          cursors=[encode_cursor([str(d.id)]) for d in page], has_next=has_next,
+                          has_previous=after is not None,
+                          total=lambda: webhook_service.count_deliveries(agency_code=agency, status=wanted))
+
+
+@strawberry.type
+class WebhookMutation:
+    @strawberry.mutation(description="Register a webhook of the caller's agency: signed events about its cases are "
+                                     "POSTed to it (docs/webhooks.md). The answer holds the signing secret, once.",
+                         extensions=[Audited(targets=_ids)])
+    async def register_webhook(
+        self, info: Info[Context, None],
+        input: Annotated[RegisterWebhookInput, strawberry.argument(description="The URL and the kinds of event.")],
+    ) -> WebhookRegistrationType:
+        principal = info.context.principal
+        kinds = [EventKind(k) for k in input.kinds] if input.kinds else None
+        hook, secret = await webhook_service.register(
+            agency_code=principal.agency_code, user=principal.user, url=input.url, kinds=kinds,
+            settings=info.context.settings, keys=info.context.keys)
+        return WebhookRegistrationType(webhook=WebhookType.from_model(hook), secret=secret)
+
+    @strawberry.mutation(description="Delete one of the caller's agency's webhooks; its pending deliveries end FAILED. "
+                                     "Another agency's: NOT_FOUND.", extensions=[Audited(targets=_ids)])
+    async def delete_webhook(
+        self, info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The webhook's global ID.")],
+    ) -> WebhookType:
+        hook = await webhook_service.delete(agency_code=info.context.principal.agency_code,
+                                            webhook_id=object_id(id, "Webhook"))  # type: ignore[arg-type]
+        return WebhookType.from_model(hook)
