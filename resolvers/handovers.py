@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -44,13 +44,12 @@ def _targets(kwargs: dict[str, Any], result: Any) -> list[str]:
 
 
 def _view(info: Info, listed: list[handover_service.Listed]) -> list[HandoverType]:
-    days, now = info.context.settings.warnings.handover_answer_days, datetime.now(timezone.utc)
-    return [HandoverType.from_state(item.state, now=now, default_days=days) for item in listed]
+    return HandoverType.of_states(info, (item.state for item in listed))
 
 
 def _one(info: Info, state: Any) -> HandoverType:
-    return HandoverType.from_state(state, now=datetime.now(timezone.utc),
-                                   default_days=info.context.settings.warnings.handover_answer_days)
+    [view] = HandoverType.of_states(info, [state])
+    return view
 
 
 ID_ARGUMENT = strawberry.argument(description="The handover's global ID (`Handover.id`, a Record's).")

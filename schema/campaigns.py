@@ -11,6 +11,7 @@ from hub.analytics import labels
 from hub.auth import policy
 from hub.campaigns import models as m
 from hub.campaigns import service as s
+from hub.cases.derive import district_day
 from schema.cases import CaseType
 from schema.enums import Category, described_enum
 from schema.reference import AgencyType, RegionType
@@ -138,7 +139,7 @@ class EnrolmentType(Node):
             steps=[CampaignStepType(kind=p.kind, at=p.at, stage=p.stage, text=p.text, user=p.by_user,
                                     agency_code=p.by) for p in e.steps],
             clearance=c and ClearanceType(outcome=c.outcome, note=c.note, at=c.at, by_code=c.by),
-            cleared=e.cleared, overdue=e.overdue(s.today()), model=e,
+            cleared=e.cleared, overdue=e.overdue(district_day()), model=e,
         )
 
 

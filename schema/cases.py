@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from enum import Enum
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -65,6 +66,12 @@ class HandoverType:
     async def case(self, info: Info) -> "CaseType | None":
         found = await info.context.loaders.case_by_id.load(self.case_id)
         return found if found is not None and policy.can_view_case(info.context.principal, found.model) else None
+
+    @classmethod
+    def of_states(cls, info: Info, states: Iterable[HandoverState]) -> "list[HandoverType]":
+        """The GraphQL view of handovers' states, now, with the configured days to answer."""
+        now, days = datetime.now(timezone.utc), info.context.settings.warnings.handover_answer_days
+        return [cls.from_state(s, now=now, default_days=days) for s in states]
 
     @classmethod
     def from_state(cls, state: HandoverState, *, now: datetime, default_days: int) -> "HandoverType":
@@ -155,10 +162,8 @@ class CaseType(Node):
     async def handovers(self, info: Info) -> list[HandoverType]:
         case_file = await info.context.loaders.case_file_by_id.load(self.model.id)
         visible = {r.id for r in await self._records(info)}
-        settings = info.context.settings
-        now = datetime.now(timezone.utc)
-        return [HandoverType.from_state(s, now=now, default_days=settings.warnings.handover_answer_days)
-                for s in handover_states(case_file.records if case_file else []) if s.record["_id"] in visible]
+        return HandoverType.of_states(
+            info, (s for s in handover_states(case_file.records if case_file else []) if s.record["_id"] in visible))
 
     @strawberry.field(description="攻坚清仓 — the backlog-clearance campaigns the case is enrolled in, earliest "
                                   "first: classification, responsible unit, stage, clearance.")

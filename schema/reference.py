@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from hub.agencies.models import Agency
 from hub.mediators.models import Mediator
-from hub.mediators.service import today
+from hub.cases.derive import district_day
 from hub.regions.models import Region
 from schema.enums import AgencyKind, Category, Channel, MediatorKind, RegionLevel
 from schema.mediators import AppointmentType, TrainingRecordType
@@ -94,6 +94,6 @@ class MediatorType(Node):
         return cls(id=to_global_id("Mediator", m.code), code=m.code, name=m.name, kind=m.kind,
                    specialties=[Category(s) for s in specialties], expert=m.expert,
                    trainings=m.courses(), agency_code=m.agency_code, region_code=m.region_code,
-                   appointment=AppointmentType.from_model(m.appointment, today()) if m.appointment else None,
+                   appointment=AppointmentType.from_model(m.appointment, district_day()) if m.appointment else None,
                    training_records=[TrainingRecordType.from_model(t) for t in m.training_records],
                    training_hours=m.training_hours())

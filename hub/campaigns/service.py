@@ -32,7 +32,7 @@ from hub.campaigns.models import (
     Responsibility, ResponsibilityLevel, Step, StepKind,
 )
 from hub.cases import service as case_service
-from hub.cases.derive import REPORTING_TZ
+from hub.cases.derive import district_day
 from hub.cases.models import OPEN_STATUSES, Case, CaseNumber, CaseStatus, CaseTag, Category
 from hub.auth import policy
 from hub.auth.policy import Principal
@@ -55,11 +55,6 @@ OUTCOME_NEEDS_STATUS = {
     ClearanceOutcome.RESOLVED: frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED}),
     ClearanceOutcome.LAWFUL_CHANNEL: frozenset({CaseStatus.REFERRED, CaseStatus.CLOSED}),
 }
-
-
-def today(now: datetime | None = None) -> date:
-    """The day on the district's clock (of `now`, by default the present)."""
-    return (now or store_now()).astimezone(REPORTING_TZ).date()
 
 
 def _text(value: str | None, field: str, limit: int = MAX_TEXT, *, required: bool = True) -> str:
@@ -206,7 +201,7 @@ async def enrol(
         raise BadUserInput(f"enrol 1 to {MAX_ENROL} cases at a time", field="cases")
     campaign = await get_or_raise(campaign_id=campaign_id)
     now = now or store_now()
-    if campaign.ends_on < today(now):
+    if campaign.ends_on < district_day(now):
         raise BadUserInput(f"the campaign ended on {campaign.ends_on.isoformat()}", field="campaignId")
     cutoff = now - timedelta(days=backlog_days)
     cases = await _cases_by_number(e.case_no for e in entries)
@@ -296,7 +291,7 @@ async def assign(
     if campaign.region_code not in region.path:
         raise BadUserInput("the responsible unit must be an agency inside the campaign's region", field="unitCode")
     now = now or store_now()
-    if deadline < today(now) or deadline > campaign.ends_on:
+    if deadline < district_day(now) or deadline > campaign.ends_on:
         raise BadUserInput(f"a deadline lies between today and the campaign's end ({campaign.ends_on.isoformat()})",
                            field="deadline")
     level = LEVEL_OF_REGION[region.level]
@@ -362,16 +357,22 @@ async def clear(
 # --- lists and figures ------------------------------------------------------------------------------
 
 
-async def list_enrolments(
-    *, campaign_id: PydanticObjectId, scope: dict[str, Any] | None = None, cleared: bool | None = None,
-    township_code: str | None = None, first: int = 50, after: str | None = None,
-) -> tuple[list[Enrolment], bool]:
-    """A page of a campaign's enrolments in case-number order, and whether more follow."""
+def _enrolment_query(campaign_id: PydanticObjectId, scope: dict[str, Any] | None, cleared: bool | None,
+                     township_code: str | None) -> dict[str, Any]:
     query: dict[str, Any] = {"campaign_id": campaign_id, **(scope or {})}
     if cleared is not None:
         query["cleared"] = cleared
     if township_code is not None:
         query["township_code"] = township_code
+    return query
+
+
+async def list_enrolments(
+    *, campaign_id: PydanticObjectId, scope: dict[str, Any] | None = None, cleared: bool | None = None,
+    township_code: str | None = None, first: int = 50, after: str | None = None,
+) -> tuple[list[Enrolment], bool]:
+    """A page of a campaign's enrolments in case-number order, and whether more follow."""
+    query = _enrolment_query(campaign_id, scope, cleared, township_code)
     if after is not None:
         query["case_no"] = {"$gt": after}
     found = await Enrolment.find(query).sort(("case_no", 1), ("_id", 1)).limit(first + 1).to_list()
@@ -381,12 +382,7 @@ async def list_enrolments(
 async def count_enrolments(*, campaign_id: PydanticObjectId, scope: dict[str, Any] | None = None,
                            cleared: bool | None = None, township_code: str | None = None) -> int:
     """How many enrolments `list_enrolments` pages through."""
-    query: dict[str, Any] = {"campaign_id": campaign_id, **(scope or {})}
-    if cleared is not None:
-        query["cleared"] = cleared
-    if township_code is not None:
-        query["township_code"] = township_code
-    return await Enrolment.find(query).count()
+    return await Enrolment.find(_enrolment_query(campaign_id, scope, cleared, township_code)).count()
 
 
 async def tasks_of(*, unit_code: str, cleared: bool = False) -> list[Enrolment]:
@@ -476,7 +472,7 @@ async def progress(
     *, campaign_id: PydanticObjectId, group_by: Sequence[Dimension] = (), on: date | None = None,
 ) -> ProgressReport:
     """清仓进度: enrolled, cleared, overdue and 清仓率 on a day (today), in total and by the dimensions."""
-    on = on or today()
+    on = on or district_day()
     dims = tuple(dict.fromkeys(group_by))
     cursor = Enrolment.get_pymongo_collection().find({"campaign_id": campaign_id}, _PROGRESS_FIELDS,
                                                       batch_size=READ_BATCH_SIZE)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.cases.models import CaseStatus, CaseTag
+from hub.errors import BadUserInput
 from hub.records.enums import ClosureOutcome, HandoverStatus, RecordKind, ReferralStatus, RiskLevel, SessionOutcome
 
 MASS_DISPUTE_PARTIES = 10
@@ -32,6 +33,26 @@ def as_date(value: Any) -> date | None:
 def month_of(instant: datetime) -> str:
     """The reporting month of an instant, in the district's time zone: ``2026-11``."""
     return instant.astimezone(REPORTING_TZ).strftime("%Y-%m")
+
+
+def district_day(instant: datetime | None = None) -> date:
+    """The calendar day of an instant (now by default) on the district's clock."""
+    return (instant or datetime.now(timezone.utc)).astimezone(REPORTING_TZ).date()
+
+
+def start_of_day(day: date) -> datetime:
+    """The instant (UTC) a day of the district's calendar begins."""
+    return datetime.combine(day, time.min, REPORTING_TZ).astimezone(timezone.utc)
+
+
+def month_days(month: str) -> tuple[date, date]:
+    """The first and the last day of a month written ``YYYY-MM``; BAD_USER_INPUT (field `period`) otherwise."""
+    try:
+        first = datetime.strptime(month.strip(), "%Y-%m").date()
+    except ValueError:
+        raise BadUserInput(f"a period is a month written YYYY-MM, not {month!r}", field="period") from None
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
 
 
 def days_between(start: datetime, end: datetime) -> int:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pymongo import UpdateOne
 
 from hub.agencies import service as agency_service
-from hub.cases.derive import REPORTING_TZ
+from hub.cases.derive import district_day
 from hub.cases.models import OPEN_STATUSES, Case
 from hub.errors import BadUserInput
 from hub.mediators.models import Appointment, AppointmentStatus, Mediator, MediatorKind, TrainingKind, TrainingRecord
@@ -20,11 +20,6 @@ from hub.regions import service as region_service
 from hub.store.service import bulk_write, replace_by_key
 
 MAX_TERM_YEARS = 10
-
-
-def today() -> date:
-    """Today in Asia/Shanghai: the day appointment terms are judged on."""
-    return datetime.now(REPORTING_TZ).date()
 
 
 def _status_query(status: AppointmentStatus, on: date) -> dict[str, Any]:
@@ -55,7 +50,7 @@ async def list_all(
     if kind is not None:
         query["kind"] = kind.value
     if status is not None:
-        query |= _status_query(AppointmentStatus(status), on or today())
+        query |= _status_query(AppointmentStatus(status), on or district_day())
     if trained_since is not None:
         query["training_records.on"] = {"$gte": trained_since}
     return await Mediator.find(query).sort("code").to_list()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from beanie import PydanticObjectId
 
@@ -23,7 +23,7 @@ from hub.analytics.warnings import EarlyWarning, early_warnings
 from hub.campaigns import service as campaign_service
 from hub.campaigns.models import Campaign
 from hub.cases import service as case_service
-from hub.cases.derive import REPORTING_TZ, pending_handovers
+from hub.cases.derive import REPORTING_TZ, district_day, month_days, pending_handovers, start_of_day
 from hub.cases.models import Case
 from hub.errors import BadUserInput
 from hub.meetings import service as meeting_service
@@ -73,25 +73,17 @@ class Brief:
     campaigns: list[CampaignSection]
 
 
-def _start_of_day(day: date) -> datetime:
-    return datetime.combine(day, time.min, REPORTING_TZ).astimezone(timezone.utc)
-
-
 def month_period(month: str) -> tuple[datetime, datetime]:
     """[first instant, first instant of the next month) of ``YYYY-MM`` on the district's clock."""
-    try:
-        first = datetime.strptime(month, "%Y-%m").date()
-    except ValueError:
-        raise BadUserInput(f"a period is a month written YYYY-MM, not {month!r}", field="period") from None
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return _start_of_day(first), _start_of_day(following)
+    first, last = month_days(month)
+    return start_of_day(first), start_of_day(last + timedelta(days=1))
 
 
 def _months_before(end: datetime, months: int) -> datetime:
     """The first instant of the month `months - 1` months before the one `end` closes."""
     last = (end - timedelta(microseconds=1)).astimezone(REPORTING_TZ)
     index = last.year * 12 + last.month - 1 - (months - 1)
-    return _start_of_day(date(index // 12, index % 12 + 1, 1))
+    return start_of_day(date(index // 12, index % 12 + 1, 1))
 
 
 Visible = Callable[[list[Record]], list[Record]]
@@ -147,8 +139,8 @@ async def _gather(
 
 async def _campaigns(region: Region, period_from: datetime, period_to: datetime, as_of: datetime) -> list[CampaignSection]:
     """The campaigns of the region (and below) that ran during the period, with their progress on `as_of`."""
-    days = (period_from.astimezone(REPORTING_TZ).date(), (period_to - timedelta(microseconds=1)).astimezone(REPORTING_TZ).date())
-    on = as_of.astimezone(REPORTING_TZ).date()
+    days = (district_day(period_from), district_day(period_to - timedelta(microseconds=1)))
+    on = district_day(as_of)
     sections = []
     for campaign in await campaign_service.list_for_region(region_code=region.code, overlapping=days):
         by_township, by_kind = await asyncio.gather(
@@ -172,8 +164,8 @@ async def meeting_brief(
     if region is None:
         raise BadUserInput(f"the meeting's region {meeting.region_code!r} no longer exists")
     previous = await meeting_service.previous(meeting=meeting)
-    period_to = _start_of_day(meeting.held_on)
-    period_from = _start_of_day(previous.held_on) if previous else period_to - USUAL_INTERVAL[meeting.level]
+    period_to = start_of_day(meeting.held_on)
+    period_from = start_of_day(previous.held_on) if previous else period_to - USUAL_INTERVAL[meeting.level]
     return await _gather(
         region=region, period_from=period_from, period_to=period_to, participants=meeting.participant_agency_codes,
         meeting=meeting, as_of=as_of or datetime.now(timezone.utc), thresholds=thresholds, visible=visible,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from beanie import PydanticObjectId
@@ -21,11 +21,11 @@ from beanie.exceptions import RevisionIdWasChanged
 
 from hub.agencies import service as agency_service
 from hub.agencies.models import AgencyKind
-from hub.analytics.summary import Dimension, Figures, SummaryFilter, summarize_many
+from hub.analytics.summary import Dimension, Figures, SummaryFilter, as_utc, summarize_many
 from hub.auth import policy
 from hub.auth.policy import Principal
 from hub.campaigns import service as campaign_service
-from hub.cases.derive import REPORTING_TZ, pending_handovers
+from hub.cases.derive import month_days, pending_handovers, start_of_day
 from hub.cases.models import Case, CaseFile
 from hub.errors import BadUserInput, Conflict, NotFound
 from hub.mediators import service as mediator_service
@@ -47,22 +47,13 @@ _I = NoticeIndicator
 # --- the period -----------------------------------------------------------------------------------
 
 
-def _start_of_day(day: date) -> datetime:
-    return datetime.combine(day, time.min, REPORTING_TZ).astimezone(timezone.utc)
-
-
 def parse_period(*, month: str | None = None, first_day: date | None = None,
                  last_day: date | None = None) -> tuple[date, date]:
     """The period's first and last day: a month ``YYYY-MM``, or explicit dates (both, the last included)."""
     if month is not None:
         if first_day is not None or last_day is not None:
             raise BadUserInput("give a month, or from and to dates, not both", field="period")
-        try:
-            first = datetime.strptime(month.strip(), "%Y-%m").date()
-        except ValueError:
-            raise BadUserInput(f"a period is a month written YYYY-MM, not {month!r}", field="period") from None
-        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        return first, following - timedelta(days=1)
+        return month_days(month)
     if first_day is None or last_day is None:
         raise BadUserInput("give a month (YYYY-MM), or both from and to dates", field="period")
     if last_day < first_day:
@@ -74,13 +65,12 @@ def parse_period(*, month: str | None = None, first_day: date | None = None,
 
 def period_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
     """[first instant, first instant after the last day) on the district's clock."""
-    return _start_of_day(first_day), _start_of_day(last_day + timedelta(days=1))
+    return start_of_day(first_day), start_of_day(last_day + timedelta(days=1))
 
 
 def period_label(first_day: date, last_day: date) -> str:
     """``2026年10月`` for a calendar month, else ``2026-10-01至2026-10-15``."""
-    following = date(first_day.year + first_day.month // 12, first_day.month % 12 + 1, 1)
-    if first_day.day == 1 and last_day == following - timedelta(days=1):
+    if first_day.day == 1 and last_day == month_days(f"{first_day:%Y-%m}")[1]:
         return f"{first_day.year}年{first_day.month}月"
     return f"{first_day.isoformat()}至{last_day.isoformat()}"
 
@@ -112,17 +102,13 @@ async def overdue_handovers(*, region_code: str, as_of: datetime, days: int) -> 
     by_agency: Counter[str] = Counter()
     cutoff = as_of - timedelta(days=days)
     for file in await find_by_ids(CaseFile.get_pymongo_collection(), list(townships)):
-        before = [r for r in file.get("records", []) if _utc(r["occurred_at"]) < as_of]
+        before = [r for r in file.get("records", []) if as_utc(r["occurred_at"]) < as_of]
         for handover in pending_handovers(before):
-            if _utc(handover["occurred_at"]) <= cutoff:
+            if as_utc(handover["occurred_at"]) <= cutoff:
                 if townships.get(file["_id"]):
                     by_township[townships[file["_id"]]] += 1
                 by_agency[str((handover.get("details") or {}).get("toAgency") or "")] += 1
     return by_township, by_agency
-
-
-def _utc(instant: datetime) -> datetime:
-    return instant if instant.tzinfo else instant.replace(tzinfo=timezone.utc)
 
 
 def _case_values(f: Figures) -> dict[NoticeIndicator, float | None]:
@@ -238,7 +224,7 @@ async def draft(
     region = await region_service.get_by_code(code=region_code)
     if region is None:
         raise BadUserInput(f"unknown region code {region_code!r}", field="region")
-    if _start_of_day(first_day) > (now or store_now()):
+    if start_of_day(first_day) > (now or store_now()):
         raise BadUserInput("the period has not begun yet", field="period")
     checked = _checked_title(title, default_title(region, first_day, last_day))
     as_of = _as_of(now, last_day)

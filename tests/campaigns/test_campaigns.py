@@ -20,6 +20,7 @@ from hub.analytics.thresholds import Thresholds
 from hub.audit.models import AuditEntry, Outcome
 from hub.campaigns import service as campaign_service
 from hub.campaigns.models import Enrolment, EscalationStage
+from hub.cases.derive import district_day
 from hub.errors import Conflict
 from hub.reports import brief as report_service
 from schema.relay import object_id
@@ -30,7 +31,7 @@ from tests.factories import T0, TOWNSHIP_A, VILLAGE_A1, VILLAGE_B1, batch, days,
 from tests.scenarios import ingest
 
 _serial = itertools.count(1)
-TODAY = campaign_service.today()
+TODAY = district_day()
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ENDS = TODAY + timedelta(days=60)
 

@@ -17,7 +17,7 @@ from hub.cases.models import Case, Category
 from hub.mediators import service as mediator_service
 from hub.mediators.models import Mediator, MediatorKind, TrainingRecord
 from tests import graphql
-from tests.factories import DISTRICT, T0, TOWNSHIP_A, TOWNSHIP_B, VILLAGE_A1, VILLAGE_B1, batch, days, record
+from tests.factories import DISTRICT, T0, TOWNSHIP_A, VILLAGE_A1, VILLAGE_B1, batch, days, record
 from tests.scenarios import ingest
 
 MARCH = "2026-03"

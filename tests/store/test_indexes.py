@@ -774,10 +774,10 @@ NOTICE = f"""query($id: ID!) {{ supervisionNotice(id: $id) {{ {NOTICE_FIELDS} }}
 DRAFT_NOTICE = f"""mutation($input: DraftSupervisionNoticeInput!) {{
   draftSupervisionNotice(input: $input) {{ {NOTICE_FIELDS} }} }}"""
 NOTICE_MUTATIONS = {
-    "refresh": f"""mutation($id: ID!) {{ refreshSupervisionNotice(id: $id) {{ id }} }}""",
-    "comment": f"""mutation($id: ID!, $unit: String!) {{
-      commentOnNoticeUnit(id: $id, unitCode: $unit, comment: "工作扎实") {{ id }} }}""",
-    "publish": f"""mutation($id: ID!) {{ publishSupervisionNotice(id: $id) {{ id }} }}""",
+    "refresh": """mutation($id: ID!) { refreshSupervisionNotice(id: $id) { id } }""",
+    "comment": """mutation($id: ID!, $unit: String!) {
+      commentOnNoticeUnit(id: $id, unitCode: $unit, comment: "工作扎实") { id } }""",
+    "publish": """mutation($id: ID!) { publishSupervisionNotice(id: $id) { id } }""",
 }
 
 

@@ -9,7 +9,7 @@ import httpx
 from hub.audit.models import AuditEntry, Outcome
 from hub.typical_cases.models import TypicalCase
 from tests.conftest import TokenFor, act_as
-from tests.graphql import first_error, gql, post
+from tests.graphql import first_error, gql
 from tests.typical_cases.conftest import ResolvedCase, resolve_case
 
 FIELDS = "id caseNo title facts process legalBasis lessons category status decisionReason decidedAt " \
