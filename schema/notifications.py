@@ -12,12 +12,19 @@ from schema.relay import Node, to_global_id
 
 WebhookEventKind = described_enum(
     m.EventKind, {"CASE_HANDED_TO": "案件移交本单位", "HANDOVER_ANSWERED": "移交获答复",
-                  "PETITION_ON_CASE": "案件有信访", "ESCALATED_PETITION": "案件有越级信访"},
+                  "PETITION_ON_CASE": "案件有信访", "ESCALATED_PETITION": "案件有越级信访",
+                  "WARNING_RAISED": "辖区出现预警", "DECISION_ASSIGNED": "联席会议交办事项",
+                  "DEADLINE_NEAR": "期限临近"},
     name="WebhookEventKind", description="事件类型 — what a webhook is told about.",
     glosses={"CASE_HANDED_TO": "a case was handed to your agency",
              "HANDOVER_ANSWERED": "the receiver accepted or returned your agency's handover",
              "PETITION_ON_CASE": "a petition on a case your agency is involved in",
-             "ESCALATED_PETITION": "an escalated (越级) petition on a case your agency is involved in"},
+             "ESCALATED_PETITION": "an escalated (越级) petition on a case your agency is involved in",
+             "WARNING_RAISED": "an early warning was raised on a case in your region (centres, the stability office) "
+                               "or that your agency must act on",
+             "DECISION_ASSIGNED": "a joint meeting assigned a decision to your agency",
+             "DEADLINE_NEAR": "a deadline of your agency is near: a handover to accept, a meeting decision, "
+                              "a campaign responsibility"},
 )
 
 WebhookDeliveryStatus = described_enum(
@@ -57,7 +64,7 @@ class WebhookDeliveryType(Node):
     event_key: str = strawberry.field(description="The event's idempotency key (the `X-Hub-Event-Id` header).")
     event_seq: int = strawberry.field(description="The event's position in the hub's outbox.")
     event_kind: WebhookEventKind = strawberry.field(description="What happened.")  # type: ignore[valid-type]
-    case_no: str = strawberry.field(description="The case it concerns.")
+    case_no: str | None = strawberry.field(description="The case it concerns (none: a meeting decision about no case).")
     status: WebhookDeliveryStatus = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
     attempts: int = strawberry.field(description="POSTs sent so far.")
     last_status_code: int | None = strawberry.field(description="The HTTP status of the last answer (none: no answer).")

@@ -20,6 +20,9 @@ class EventKind(StrEnum):
     HANDOVER_ANSWERED = "HANDOVER_ANSWERED"
     PETITION_ON_CASE = "PETITION_ON_CASE"
     ESCALATED_PETITION = "ESCALATED_PETITION"
+    WARNING_RAISED = "WARNING_RAISED"
+    DECISION_ASSIGNED = "DECISION_ASSIGNED"
+    DEADLINE_NEAR = "DEADLINE_NEAR"
 
 
 class OutboxEvent(Document):
@@ -32,8 +35,8 @@ class OutboxEvent(Document):
     id: str | None = None  # type: ignore[assignment]  # the event key
     seq: int
     kind: EventKind
-    case_id: PydanticObjectId
-    case_no: str
+    case_id: PydanticObjectId | None = None  # None: an event about no one case (a meeting's decision without one)
+    case_no: str | None = None
     region_path: list[str] = Field(default_factory=list)
     agencies: list[str] = Field(default_factory=list)  # the agencies it concerns
     payload: dict[str, Any] = Field(default_factory=dict)
@@ -87,7 +90,7 @@ class Delivery(Document):
     event_key: str
     event_seq: int
     event_kind: EventKind
-    case_no: str
+    case_no: str | None = None
     body: str  # the JSON sent, the same bytes on every attempt
     status: DeliveryStatus = DeliveryStatus.PENDING
     attempts: int = 0

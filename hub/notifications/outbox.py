@@ -8,10 +8,11 @@ the `counters` collection, so events have one total order across hub processes (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import BulkWriteError
 
 from hub.agencies import service as agency_service
@@ -23,6 +24,23 @@ from hub.records.models import Record
 from hub.store.service import find_by_ids, store_now
 
 SEQ_COUNTER = "outbox-seq"
+_listeners: set[Callable[[], None]] = set()
+
+
+def listen(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call `callback` (no arguments, not awaited) each time this process writes events; returns the unlisten.
+
+    The readers of this process (the webhook dispatcher, the subscriptions' feed) wake at once for the
+    events written here instead of waiting for their next poll; events written by other processes
+    still arrive at the next poll.
+    """
+    _listeners.add(callback)
+    return lambda: _listeners.discard(callback)
+
+
+def _written() -> None:
+    for callback in list(_listeners):
+        callback()
 _CAUSES = frozenset({RecordKind.HANDOVER, RecordKind.HANDOVER_RESPONSE, RecordKind.PETITION})
 
 
@@ -117,8 +135,32 @@ async def append(events: Iterable[OutboxEvent]) -> int:
     except BulkWriteError as exc:  # a concurrent writer got there first: its event stands (its seq leaves a gap)
         if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
             raise
-        return len(fresh) - len(exc.details.get("writeErrors", []))
-    return len(fresh)
+        written = len(fresh) - len(exc.details.get("writeErrors", []))
+    else:
+        written = len(fresh)
+    if written:
+        _written()
+    return written
+
+
+async def read_after(position: int, *, now: datetime, gap_seconds: float, limit: int,
+                     query: dict[str, Any] | None = None) -> list[OutboxEvent]:
+    """The events after `position`, in order, up to the first number still missing (at most `limit`).
+
+    A missing number may be an event another process is still writing: the read stops before it,
+    for up to `gap_seconds` after the next event was written; after that the number is taken as
+    never used (its writer crashed, or lost a race on the key) and passed.
+    """
+    found = await OutboxEvent.find({"seq": {"$gt": position}, **(query or {})}).sort(
+        ("seq", ASCENDING)).limit(limit).to_list()
+    taken: list[OutboxEvent] = []
+    expected = position + 1
+    for event in found:
+        if event.seq != expected and now - event.at < timedelta(seconds=gap_seconds):
+            break
+        taken.append(event)
+        expected = event.seq + 1
+    return taken
 
 
 async def publish(*, records: Sequence[Record]) -> int:

@@ -35,6 +35,7 @@ from pymongo.errors import BulkWriteError
 
 from hub.config import Settings
 from hub.errors import BadUserInput, NotFound
+from hub.notifications import outbox
 from hub.notifications.models import (
     EPOCH, Delivery, DeliveryStatus, EventKind, OutboxCursor, OutboxEvent, Webhook,
 )
@@ -178,16 +179,8 @@ async def fan_out(*, settings: Settings, now: datetime, consumer: str = CONSUMER
     cursors = OutboxCursor.get_pymongo_collection()
     cursor = await cursors.find_one({"_id": consumer})
     position = int(cursor["seq"]) if cursor else 0
-    found = await OutboxEvent.find({"seq": {"$gt": position}}).sort(("seq", ASCENDING)).limit(
-        EVENTS_PER_ROUND).to_list()
-    taken: list[OutboxEvent] = []
-    expected = position + 1
-    for event in found:
-        # A missing number may be an event still being written by another process: wait for it a while.
-        if event.seq != expected and now - event.at < timedelta(seconds=settings.webhook_gap_seconds):
-            break
-        taken.append(event)
-        expected = event.seq + 1
+    taken = await outbox.read_after(position, now=now, gap_seconds=settings.webhook_gap_seconds,
+                                    limit=EVENTS_PER_ROUND)
     if not taken:
         return 0, 0
     agencies = sorted({a for e in taken for a in e.agencies})
@@ -299,13 +292,23 @@ async def pump(*, settings: Settings, keys: PersonalDataKeys, client: httpx.Asyn
 
 
 async def run_forever(*, settings: Settings, keys: PersonalDataKeys) -> None:
-    """The background dispatcher of one hub process: a round every `webhook_poll_seconds`, errors logged."""
-    async with httpx.AsyncClient(follow_redirects=False) as client:
-        while True:
-            try:
-                await pump(settings=settings, keys=keys, client=client)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # never let the dispatcher die; the message carries no personal data
-                log.warning("webhook dispatcher round failed: %s", type(exc).__name__)
-            await asyncio.sleep(settings.webhook_poll_seconds)
+    """The background dispatcher of one hub process: a round every `webhook_poll_seconds`, and at once when
+    this process writes events (outbox.listen); errors logged."""
+    written = asyncio.Event()
+    unlisten = outbox.listen(written.set)
+    try:
+        async with httpx.AsyncClient(follow_redirects=False) as client:
+            while True:
+                written.clear()
+                try:
+                    await pump(settings=settings, keys=keys, client=client)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # never let the dispatcher die; the message carries no personal data
+                    log.warning("webhook dispatcher round failed: %s", type(exc).__name__)
+                try:
+                    await asyncio.wait_for(written.wait(), timeout=settings.webhook_poll_seconds)
+                except TimeoutError:
+                    pass
+    finally:
+        unlisten()

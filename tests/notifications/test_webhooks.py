@@ -150,7 +150,8 @@ async def test_a_webhook_needs_https(http: httpx.AsyncClient, token_for: TokenFo
     made = await register(http, "https://hrss.example.org/hub-events", ["CASE_HANDED_TO"])
     assert made["secret"].startswith("whsec_") and made["webhook"]["kinds"] == ["CASE_HANDED_TO"]
     assert (await register(http, "http://127.0.0.1:9/x"))["webhook"]["kinds"] == [
-        "CASE_HANDED_TO", "HANDOVER_ANSWERED", "PETITION_ON_CASE", "ESCALATED_PETITION"]
+        "CASE_HANDED_TO", "HANDOVER_ANSWERED", "PETITION_ON_CASE", "ESCALATED_PETITION", "WARNING_RAISED",
+        "DECISION_ASSIGNED", "DEADLINE_NEAR"]
     with pytest.raises(BadUserInput):
         webhooks.check_url("http://127.0.0.1:9/x", settings=Settings(env="production"))
     assert "secret" not in json.dumps(await gql(http, "{ webhooks { id url } }"))
