@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import strawberry
@@ -18,8 +18,11 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from hub.config import Settings, get_settings
 from hub.console import routes as console_routes
@@ -28,12 +31,14 @@ from hub.audit import service as audit_service
 from hub.audit.models import Outcome
 from hub.auth import policy
 from hub.auth.policy import Principal
+from hub.auth import service as auth_service
 from hub.auth.service import AgencyDirectory
-from hub.errors import BadUserInput, Forbidden, HubError, NotFound
+from hub.errors import BadUserInput, Forbidden, HubError, NotFound, Unauthenticated
 from hub.meetings import service as meeting_service
-from hub.middleware import Authentication, BodyLimit, error_response
+from hub.middleware import TOKEN_COOKIE, Authentication, BodyLimit, error_response
 from hub.notices import service as notice_service
-from hub.notifications import webhooks
+from hub.notifications import watch, webhooks
+from hub.notifications.feed import Feed
 from hub.metrics import Metrics, MetricsMiddleware
 from hub.people.crypto import PersonalDataKeys
 from hub.regions import service as region_service
@@ -57,12 +62,31 @@ class HubGraphQL(GraphQL):
             schema,
             graphql_ide=None if production else "graphiql",  # production: no GraphiQL, no introspection
             allow_queries_via_get=not production,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=20,
         )
         self.settings = settings
 
-    async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
-        response.graphql_response_json = GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
-        return Context.of_request(request, response)
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
+        if isinstance(request, Request):
+            response.graphql_response_json = GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
+        return Context.of_request(request, response)  # type: ignore[arg-type]
+
+    async def on_ws_connect(self, context: Context) -> None:  # type: ignore[override]
+        """A WebSocket is authenticated once, by its connection_init: the `Authorization` parameter, or the
+        console's session cookie (strawberry refuses a browser's handshake from another origin)."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        if header is None and (cookie := context.request.cookies.get(TOKEN_COOKIE)) is not None:
+            header = f"Bearer {cookie}"
+        state = context.request.app.state
+        try:
+            context.principal = await auth_service.authenticate(
+                token=auth_service.bearer_token(header if isinstance(header, str) else None),
+                secret=self.settings.resolved_secret_key(), directory=state.agencies)
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from None
 
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
         """GraphiQL from the hub's own files: strawberry's page would load it from a public CDN."""
@@ -207,14 +231,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await store_service.init_models(database=database)
             app.state.database = database
             log.info("connected to %s database %s", store_service.redact_url(url), settings.db)
-            dispatcher = (asyncio.create_task(webhooks.run_forever(settings=settings, keys=app.state.keys))
-                          if settings.webhook_poll_seconds > 0 else None)
+            # Background work of every process: the webhook dispatcher, and the watch (one process at a
+            # time scans, by a lease); the subscriptions' feed starts with the first subscriber.
+            background = []
+            if settings.webhook_poll_seconds > 0:
+                background.append(asyncio.create_task(webhooks.run_forever(settings=settings, keys=app.state.keys)))
+            if settings.watch_poll_seconds > 0:
+                background.append(asyncio.create_task(watch.run_forever(settings=settings)))
+            app.state.feed = Feed(poll_seconds=settings.subscription_poll_seconds,
+                                  gap_seconds=settings.webhook_gap_seconds)
             try:
                 yield
             finally:
-                if dispatcher is not None:
-                    dispatcher.cancel()
-                    await asyncio.gather(dispatcher, return_exceptions=True)
+                await app.state.feed.stop()
+                for task in background:
+                    task.cancel()
+                await asyncio.gather(*background, return_exceptions=True)
         finally:
             await client.close()
 
@@ -224,6 +256,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),

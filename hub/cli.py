@@ -58,6 +58,7 @@ def serve(host: str | None, port: int | None) -> None:
         port=port or settings.port,
         log_config=None,
         access_log=False,
+        ws="websockets-sansio",  # the subscriptions' WebSocket (uvicorn's legacy `websockets` one is deprecated)
     )
 
 

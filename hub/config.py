@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     webhook_retry_hours: float = Field(default=24.0, description="a delivery not accepted by then is FAILED")
     webhook_gap_seconds: float = Field(default=30.0, description="how long the dispatcher waits for an outbox "
                                        "sequence number allocated but not yet written before passing it")
+    # The watch (docs/webhooks.md): warnings raised and deadlines near, written into the outbox by one process.
+    watch_poll_seconds: float = Field(default=60.0, description="how often the watch looks for new warnings and "
+                                      "near deadlines (one hub process at a time, by a lease); 0: off")
+    deadline_near_days: int = Field(default=2, description="a deadline this many days ahead or less is near")
+    outbox_retention_days: float = Field(default=30.0, description="outbox events every consumer has read, and "
+                                         "finished webhook deliveries, are kept this long (the watch prunes them)")
+    # GraphQL subscriptions (docs/subscriptions.md): each process's feed of the outbox.
+    subscription_poll_seconds: float = Field(default=0.5, description="how often a process's subscription feed "
+                                             "reads events other processes wrote (its own: at once)")
 
     @property
     def case_match_window(self) -> timedelta:

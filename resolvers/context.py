@@ -26,7 +26,7 @@ from schema.relay import from_global_id
 class Context:
     """What resolvers reach as ``info.context``."""
 
-    request: Request
+    request: Request  # or, for a subscription, the WebSocket (both are Starlette HTTPConnections)
     response: Any
     settings: Settings
     database: AsyncDatabase
@@ -34,6 +34,7 @@ class Context:
     principal: Principal
     loaders: Loaders = field(default_factory=Loaders)
     audited: set[tuple[Any, ...]] = field(default_factory=set)
+    connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
 
     @classmethod
     def of_request(cls, request: Request, response: Any = None) -> "Context":

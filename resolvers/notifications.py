@@ -1,7 +1,11 @@
-"""Webhooks of the caller's agency: register, list, delete, and the delivery log (docs/webhooks.md)."""
+"""Events for the caller's agency: the `events` subscription (docs/subscriptions.md), and its webhooks —
+register, list, delete, and the delivery log (docs/webhooks.md)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncGenerator
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 import strawberry
@@ -9,13 +13,15 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from strawberry.types import Info
 
-from hub.errors import BadUserInput
+from hub.errors import BadUserInput, Unauthenticated
 from hub.notifications import webhooks as webhook_service
+from hub.notifications.feed import FellBehind
 from hub.notifications.models import DeliveryStatus as Status, EventKind
 from resolvers.context import Context
+from resolvers.loaders import Loaders
 from schema.audit import Audited
 from schema.notifications import (
-    RegisterWebhookInput, WebhookDeliveryStatus, WebhookDeliveryType, WebhookRegistrationType, WebhookType,
+    EventKindEnum, HubEventType, RegisterWebhookInput, WebhookDeliveryStatus, WebhookDeliveryType, WebhookRegistrationType, WebhookType,
 )
 from schema.relay import Connection, check_first, connection, decode_cursor, encode_cursor, object_id
 
@@ -97,3 +103,49 @@ class WebhookMutation:
         hook = await webhook_service.delete(agency_code=info.context.principal.agency_code,
                                             webhook_id=object_id(id, "Webhook"))  # type: ignore[arg-type]
         return WebhookType.from_model(hook)
+
+
+def _fresh(info: Info[Context, None]) -> None:
+    """A clean slate for resolving the next event: loaders that read the store anew, audit acts anew."""
+    info.context.loaders = Loaders(info.context.request.app.state.agencies)
+    info.context.audited = set()
+
+
+@strawberry.type
+class EventSubscription:
+    @strawberry.subscription(
+        description="事件订阅 — events about the caller's agency, as they happen: a case handed to it, an answer to "
+                    "its handover, a petition or escalated petition on a case it is involved in, a warning raised in "
+                    "its region, a meeting decision assigned to it, a deadline near. Only the caller's own agency's: "
+                    "there is no argument to name another. Over WebSocket (graphql-transport-ws), authenticated by "
+                    "the connection's `Authorization` parameter (docs/subscriptions.md). Ends when the token expires.")
+    async def events(
+        self, info: Info[Context, None],
+        kinds: Annotated[list[EventKindEnum] | None, strawberry.argument(  # type: ignore[valid-type]
+            description="The kinds of event to receive; every kind when omitted or empty.")] = None,
+        after: Annotated[int | None, strawberry.argument(
+            description="Resume: first the agency's events after this `seq` (the last one handled before a "
+                        "disconnection), then live ones. Omitted: from now on.")] = None,
+    ) -> AsyncGenerator[HubEventType, None]:
+        principal = info.context.principal
+        if after is not None and after < 0:
+            raise BadUserInput("`after` is a `seq`, 0 or more", field="after")
+        wanted = [EventKind(k) for k in kinds] if kinds else list(EventKind)
+        await info.context.audit("events", targets=[str(k) for k in wanted])
+        feed = info.context.request.app.state.feed
+        async with feed.subscribe(agency_code=principal.agency_code, kinds=wanted) as subscriber:
+            if after is not None:
+                async for event in subscriber.missed(after):
+                    _fresh(info)
+                    yield HubEventType.from_model(event, principal.agency_code)
+            expires = principal.expires_at
+            while True:
+                try:
+                    left = (expires - datetime.now(timezone.utc)).total_seconds() if expires else None
+                    event = await asyncio.wait_for(subscriber.next(), timeout=left)
+                except TimeoutError:
+                    raise Unauthenticated("the token has expired; subscribe again with a new one") from None
+                except FellBehind as exc:
+                    raise BadUserInput(str(exc), field="after", resumeAfter=exc.seq) from None
+                _fresh(info)
+                yield HubEventType.from_model(event, principal.agency_code)

@@ -18,7 +18,7 @@ from resolvers.ingest import IngestMutation
 from resolvers.mediators import MediatorMutation, MediatorQuery
 from resolvers.meetings import MeetingMutation, MeetingQuery
 from resolvers.notices import NoticeMutation, NoticeQuery
-from resolvers.notifications import WebhookMutation, WebhookQuery
+from resolvers.notifications import EventSubscription, WebhookMutation, WebhookQuery
 from resolvers.people import PersonQuery
 from resolvers.reference import ReferenceQuery
 from resolvers.referrals import ReferralMutation
@@ -35,6 +35,7 @@ Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQue
 Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation, MediatorMutation, TypicalCaseMutation,
                                       CampaignMutation, NoticeMutation, HandoverMutation, ReferralMutation,
                                       WebhookMutation))
+Subscription = merge_types("Subscription", (EventSubscription,))
 
 
 def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> strawberry.Schema:
@@ -44,4 +45,5 @@ def build_schema(limits: Limits | None = None, *, introspection: bool = True) ->
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     # Agencies' systems send the same few documents again and again: validate each once.
     extensions.append(lambda: ValidationCache(maxsize=512))
-    return HubSchema(query=Query, mutation=Mutation, extensions=extensions, types=list(RECORD_TYPES.values()))
+    return HubSchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions,
+                     types=list(RECORD_TYPES.values()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
 import strawberry
@@ -68,6 +68,21 @@ class HubSchema(strawberry.Schema):
         for error in errors:
             if not is_expected(error):
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error)
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """Over a WebSocket, too, every result's errors carry a code (ErrorCodes sees only one result)."""
+        return _coded_results(await super().stream(*args, **kwargs))
+
+
+async def _coded_results(results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    try:
+        async for result in results:
+            errors = getattr(result, "errors", None)
+            if errors:
+                result.errors = [e if (e.extensions or {}).get("code") else coded(e) for e in errors]
+            yield result
+    finally:
+        await results.aclose()
 
 
 class ErrorCodes(SchemaExtension):

@@ -12,24 +12,20 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from hub.errors import BadUserInput
+from hub.ids import global_id, parse_global_id
 
 T = TypeVar("T")
 MAX_PAGE = 100
 
 
 def to_global_id(type_name: str, raw_id: Any) -> strawberry.ID:
-    """`Type:raw` in URL-safe base64: opaque to clients, stable for the hub."""
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{raw_id}".encode()).decode().rstrip("="))
+    """`Type:raw` in URL-safe base64 (hub.ids): opaque to clients, stable for the hub."""
+    return strawberry.ID(global_id(type_name, raw_id))
 
 
-def from_global_id(global_id: str) -> tuple[str, str]:
+def from_global_id(value: str) -> tuple[str, str]:
     """(type name, raw id) of a global id; BAD_USER_INPUT when it is not one of ours."""
-    try:
-        padded = global_id + "=" * (-len(global_id) % 4)
-        type_name, raw = base64.urlsafe_b64decode(padded.encode()).decode().split(":", 1)
-    except (ValueError, UnicodeDecodeError):
-        raise BadUserInput(f"{global_id!r} is not a valid ID") from None
-    return type_name, raw
+    return parse_global_id(value)
 
 
 def object_id(global_id: str, expected: str) -> ObjectId:

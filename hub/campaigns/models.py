@@ -168,4 +168,5 @@ class Enrolment(Document):
             IndexModel([("region_path", ASCENDING), ("cleared", ASCENDING)]),
             IndexModel([("unit_code", ASCENDING), ("cleared", ASCENDING), ("deadline", ASCENDING), ("_id", ASCENDING)]),
             IndexModel([("case_id", ASCENDING)]),  # a case's campaigns (the case view)
+            IndexModel([("cleared", ASCENDING), ("deadline", ASCENDING)]),  # deadlines near (the watch)
         ]

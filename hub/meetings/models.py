@@ -63,4 +63,6 @@ class JointMeeting(Document):
             IndexModel([("region_code", ASCENDING), ("held_on", ASCENDING)]),
             # A region's meetings, latest first, tie-breaker included (read backwards).
             IndexModel([("region_path", ASCENDING), ("held_on", ASCENDING), ("_id", ASCENDING)]),
+            # Open decisions falling due soon, whatever the region (the watch's DEADLINE_NEAR).
+            IndexModel([("decisions.status", ASCENDING), ("decisions.due_date", ASCENDING)]),
         ]

@@ -12,7 +12,10 @@ from beanie.exceptions import RevisionIdWasChanged
 from hub.agencies import service as agency_service
 from hub.cases.models import Case
 from hub.errors import BadUserInput, Conflict, NotFound
+from hub.ids import global_id
 from hub.meetings.models import Decision, DecisionStatus, JointMeeting, MeetingLevel
+from hub.notifications import outbox
+from hub.notifications.models import EventKind, OutboxEvent
 from hub.regions import service as region_service
 from hub.store.service import find_by_ids, store_now
 
@@ -102,7 +105,28 @@ async def record_decision(
     decision = Decision(key=f"D{len(meeting.decisions) + 1}", text=text, owner_agency_code=owner,
                         due_date=due_date, recorded_at=store_now(), case_id=case_id)
     meeting.decisions.append(decision)
-    return await _save(meeting), decision
+    saved = await _save(meeting)
+    await outbox.append([await decision_event(saved, decision)])
+    return saved, decision
+
+
+async def decision_event(meeting: JointMeeting, decision: Decision) -> OutboxEvent:
+    """DECISION_ASSIGNED for the decision's owner (docs/webhooks.md), keyed `decision:<meeting id>:<key>`.
+
+    The decision's own words, its due date and owner; no party data (a decision names an agency).
+    """
+    case_no = None
+    if decision.case_id is not None:
+        found = await Case.get_pymongo_collection().find_one({"_id": decision.case_id}, {"case_no": 1})
+        case_no = (found or {}).get("case_no")
+    payload = {"decision": {
+        "meetingId": global_id("JointMeeting", meeting.id), "meetingTitle": meeting.title,
+        "heldOn": meeting.held_on.isoformat(), "key": decision.key, "text": decision.text,
+        "dueDate": decision.due_date.isoformat(), "ownerAgency": decision.owner_agency_code,
+    }}
+    return OutboxEvent(id=f"decision:{meeting.id}:{decision.key}", seq=0, kind=EventKind.DECISION_ASSIGNED,
+                       case_id=decision.case_id, case_no=case_no, region_path=list(meeting.region_path),
+                       agencies=[decision.owner_agency_code], payload=payload, at=store_now())
 
 
 async def complete_decision(

@@ -44,7 +44,10 @@ class OutboxEvent(Document):
 
     class Settings:
         name = "outbox"
-        indexes = [IndexModel([("seq", ASCENDING)], unique=True)]
+        indexes = [
+            IndexModel([("seq", ASCENDING)], unique=True),
+            IndexModel([("agencies", ASCENDING), ("seq", ASCENDING)]),  # a subscriber's missed events
+        ]
 
 
 class OutboxCursor(Document):
@@ -111,3 +114,43 @@ class Delivery(Document):
             IndexModel([("agency_code", ASCENDING), ("_id", DESCENDING)]),
             IndexModel([("agency_code", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
         ]
+
+
+class WatchLease(Document):
+    """The watch's lease (`_id` "watch"): which process scans now, until when, and the regions baselined.
+
+    A process scans only after claiming it (`lease_until` passed) with one `find_one_and_update`, so one
+    hub process at a time writes the watch's events (hub.notifications.watch).
+    """
+
+    id: str | None = None  # type: ignore[assignment]
+    lease_until: datetime = EPOCH
+    holder: str | None = None  # the claiming round's random token
+    baselined: list[str] = Field(default_factory=list)  # top-level regions whose warnings were recorded once
+    last_scan_at: datetime | None = None
+
+    class Settings:
+        name = "watch_leases"
+
+
+class RaisedWarning(Document):
+    """One early warning raised now, as the watch last saw it; `_id` is `<rule>:<case_no>[:<person id>]`.
+
+    `event_key` is the WARNING_RAISED event telling it (None: raised before the region's baseline, not
+    told); `told` turns true once that event is in the outbox, so a round that died in between tells it
+    again under the same key.
+    """
+
+    id: str | None = None  # type: ignore[assignment]
+    region: str  # the top-level region whose scan raised it
+    rule: str
+    case_no: str
+    person_id: str | None = None  # never sent: the event key carries `ref` instead
+    ref: str | None = None  # an opaque reference for a person's warning, new each time it is raised
+    raised_at: datetime
+    event_key: str | None = None
+    told: bool = True
+
+    class Settings:
+        name = "raised_warnings"
+        indexes = [IndexModel([("region", ASCENDING)])]  # one region's raised warnings, read whole each round

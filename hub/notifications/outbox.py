@@ -18,7 +18,7 @@ from pymongo.errors import BulkWriteError
 from hub.agencies import service as agency_service
 from hub.auth.policy import RESTRICTED_READERS
 from hub.cases.models import Case, CaseCounter
-from hub.notifications.models import EventKind, OutboxEvent
+from hub.notifications.models import Delivery, DeliveryStatus, EventKind, OutboxCursor, OutboxEvent
 from hub.records.enums import RecordKind, Visibility
 from hub.records.models import Record
 from hub.store.service import find_by_ids, store_now
@@ -166,3 +166,20 @@ async def read_after(position: int, *, now: datetime, gap_seconds: float, limit:
 async def publish(*, records: Sequence[Record]) -> int:
     """The events of a batch's written records, appended to the outbox; returns how many were new."""
     return await append(await events_for(records))
+
+
+async def prune(*, before: datetime) -> tuple[int, int]:
+    """Delete what is no longer needed: outbox events written before `before` that every consumer's cursor
+    has passed (all of them when there is no consumer), and webhook deliveries DELIVERED or FAILED and
+    created before it. Returns (events, deliveries) deleted.
+
+    A subscription resuming with an `after` older than that gets only the events still kept.
+    """
+    cursors = [int(c["seq"]) async for c in OutboxCursor.get_pymongo_collection().find({}, {"seq": 1})]
+    query: dict[str, Any] = {"at": {"$lt": before}}
+    if cursors:
+        query = {"seq": {"$lte": min(cursors)}, **query}
+    events = await OutboxEvent.get_pymongo_collection().delete_many(query)
+    deliveries = await Delivery.get_pymongo_collection().delete_many(
+        {"status": {"$in": [DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value]}, "created_at": {"$lt": before}})
+    return events.deleted_count, deliveries.deleted_count

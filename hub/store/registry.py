@@ -9,7 +9,7 @@ from hub.cases.models import Case, CaseCounter, CaseFile, CaseNumber
 from hub.mediators.models import Mediator
 from hub.meetings.models import JointMeeting
 from hub.notices.models import SupervisionNotice
-from hub.notifications.models import Delivery, OutboxCursor, OutboxEvent, Webhook
+from hub.notifications.models import Delivery, OutboxCursor, OutboxEvent, RaisedWarning, WatchLease, Webhook
 from hub.people.models import Person, PersonKey
 from hub.records.models import RECORD_CLASSES, Record
 from hub.regions.models import Region
@@ -37,4 +37,6 @@ DOCUMENT_MODELS: list[type] = [
     OutboxCursor,
     Webhook,
     Delivery,
+    WatchLease,
+    RaisedWarning,
 ]

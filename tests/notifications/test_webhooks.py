@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from beanie import PydanticObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.app import create_app
 from hub.config import Settings
 from hub.errors import BadUserInput
-from hub.notifications import webhooks
-from hub.notifications.models import Delivery, DeliveryStatus, OutboxCursor, OutboxEvent
+from hub.notifications import outbox, webhooks
+from hub.notifications.models import Delivery, DeliveryStatus, EventKind, OutboxCursor, OutboxEvent
 from hub.people.crypto import PersonalDataKeys
+from hub.store.service import store_now
 from tests.conftest import TokenFor, act_as
 from tests.factories import batch, record
 from tests.graphql import first_error, gql
+from tests.notifications.conftest import Receiver
 from tests.scenarios import ingest
 
 REGISTER = """mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) {
@@ -34,50 +34,6 @@ LOG = """query($status: WebhookDeliveryStatus, $first: Int, $after: String) {
   webhookDeliveries(status: $status, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
     nodes { eventKey eventKind caseNo status attempts lastStatusCode lastError deliveredAt nextAttemptAt webhookId } } }"""
-
-
-# --- a real receiver ----------------------------------------------------------------------------
-
-
-@dataclass
-class Receiver:
-    """An HTTP server on 127.0.0.1 that answers 500 to the first `failures` requests of each path, then 200."""
-
-    url: str = ""
-    failures: int = 0
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def on(self, path: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [r for r in self.requests if r["path"] == path]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    state = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with state.lock:
-                earlier = sum(1 for r in state.requests if r["path"] == self.path)
-                state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-            code = 500 if earlier < state.failures else 200
-            self.send_response(code)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -282,3 +238,21 @@ async def test_the_app_runs_the_dispatcher_in_the_background(
                     break
                 await asyncio.sleep(0.03)
     assert len(receiver.on("/bg")) == 1
+
+
+async def test_the_outbox_and_the_delivery_log_are_pruned_past_their_retention_once_read(
+        district: AsyncDatabase) -> None:
+    now = store_now()
+    old, young = now - timedelta(days=40), now - timedelta(days=1)
+    for seq, at in ((1, old), (2, old), (3, young)):
+        await OutboxEvent(id=f"e{seq}", seq=seq, kind=EventKind.CASE_HANDED_TO, agencies=["HRSS"], at=at).insert()
+    await OutboxCursor(id="webhooks", seq=1).insert()  # the dispatcher has read event 1 only
+    hook = PydanticObjectId()
+    for key, status, at in (("d1", DeliveryStatus.DELIVERED, old), ("d2", DeliveryStatus.FAILED, old),
+                            ("d3", DeliveryStatus.PENDING, old), ("d4", DeliveryStatus.DELIVERED, young)):
+        await Delivery(webhook_id=hook, agency_code="HRSS", event_key=key, event_seq=1,
+                       event_kind=EventKind.CASE_HANDED_TO, body="{}", status=status, created_at=at,
+                       next_attempt_at=at).insert()
+    assert await outbox.prune(before=now - timedelta(days=30)) == (1, 2)
+    assert sorted(e.seq for e in await OutboxEvent.find({}).to_list()) == [2, 3]  # unread, young
+    assert sorted(d.event_key for d in await Delivery.find({}).to_list()) == ["d3", "d4"]  # pending, young

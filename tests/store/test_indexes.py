@@ -397,6 +397,8 @@ ALLOWED_SCANS: dict[tuple[str, str], str] = {
     ("mediators", "hub/mediators/service.py list_all"):
         "`mediators` without arguments lists the whole roster (reference data, hundreds); "
         "`node(Mediator)` reads it too, to pick one code (docs/indexes.md, notes)",
+    ("outbox_cursors", "hub/notifications/outbox.py prune"):
+        "every consumer's cursor, to prune only what all have read: one document per consumer",
     ("cases", "seeds/loader.py load"):
         "`hub seed --if-empty` asks whether any case exists: `$limit: 1` stops at the first document",
 }
@@ -600,6 +602,8 @@ async def drive(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalData
     webhook_ids = await _register_webhooks(http, token_for)
     await _handovers(http, token_for, case_nos)
     await _deliver_webhooks(http, token_for, keys, webhook_ids)
+    await _watch()
+    await _subscriptions()
     await _typical_cases(http, token_for)
     await _notices(http, token_for)
     await _reference_and_nodes(http, token_for, case_nos[0])
@@ -902,6 +906,36 @@ async def _deliver_webhooks(http: httpx.AsyncClient, token_for: TokenFor, keys: 
         await gql(http, """mutation($id: ID!) { deleteWebhook(id: $id) { id } }""", id=webhook_ids[0])
 
 
+async def _watch() -> None:
+    """The watch's rounds: the baseline, then one a month later that tells new warnings and clears others."""
+    from hub.config import Settings
+    from hub.notifications import watch
+
+    settings = Settings(watch_poll_seconds=0)
+    for label, now in (("the baseline", datetime(2026, 11, 15, tzinfo=timezone.utc)),
+                       ("a later round", datetime(2026, 12, 15, tzinfo=timezone.utc))):
+        with during(f"the watch: {label} (watch.scan)"):
+            result = await watch.scan(settings=settings, now=now)
+        assert result.scanned and result.regions, result
+
+
+async def _subscriptions() -> None:
+    """A process's subscription feed: where it starts, its poll, and a resumed subscriber's missed events."""
+    from hub.notifications.feed import Feed
+    from hub.notifications.models import EventKind
+
+    feed = Feed(poll_seconds=60, gap_seconds=30)
+    with during("the subscriptions' feed (Feed.start, Feed.poll)"):
+        await feed.start()
+        await feed.stop()
+        feed.position = 0
+        assert await feed.poll() > 0
+    with during("a subscriber resuming with `after` (Subscriber.missed)"):
+        async with feed.subscribe(agency_code="QH-RSJ", kinds=list(EventKind)) as subscriber:
+            assert [e async for e in subscriber.missed(0)]
+        await feed.stop()
+
+
 UPDATE_REFERRAL = """mutation($id: ID!, $input: UpdateReferralInput!) { updateReferral(recordId: $id, input: $input) {
   id referralStatus case { caseNo referralStatus } } }"""
 
@@ -1149,6 +1183,22 @@ SITE_WORDS = {
     "hub/notifications/webhooks.py delete": "`deleteWebhook`: the webhook, its pending deliveries",
     "hub/notifications/webhooks.py deliveries": "a page of `webhookDeliveries`, newest first",
     "hub/notifications/webhooks.py count_deliveries": "`webhookDeliveries { totalCount }`",
+    "hub/notifications/outbox.py read_after": "the events after a consumer's position, in order",
+    "hub/notifications/outbox.py prune": "the watch prunes what every consumer has read, past its retention: the "
+                                         "cursors, old events, finished deliveries",
+    "hub/notifications/feed.py start": "a process's subscription feed starts after the newest event",
+    "hub/notifications/feed.py missed": "a subscription resuming with `after`: the agency's events it missed",
+    "hub/meetings/service.py decision_event": "DECISION_ASSIGNED: the decision's case number",
+    "hub/notifications/watch.py claim": "the watch claims its lease (`findAndModify` on `lease_until`, upsert)",
+    "hub/notifications/watch.py release": "the watch keeps its lease until the next round",
+    "hub/notifications/watch.py mark_baselined": "the watch: a region's warnings recorded once (its baseline)",
+    "hub/notifications/watch.py top_regions": "the watch: the top-level regions",
+    "hub/notifications/watch.py watch_warnings": "the watch: a region's raised warnings, the new ones stored, the "
+                                                 "cleared ones removed; the cases of new ones, by `_id`",
+    "hub/notifications/watch.py scan": "the watch: raised warnings marked told once their events are in",
+    "hub/notifications/watch.py handover_deadlines": "the watch: the cases of handovers whose deadline is near",
+    "hub/notifications/watch.py decision_deadlines": "the watch: open meeting decisions falling due soon",
+    "hub/notifications/watch.py campaign_deadlines": "the watch: enrolments whose responsibility deadline is near",
 }
 
 
