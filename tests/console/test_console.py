@@ -8,6 +8,7 @@ from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
+import httpx
 import openpyxl
 from playwright.async_api import Page, expect
 
@@ -322,6 +323,32 @@ async def test_a_case_handed_over_from_the_case_view_is_accepted_from_the_receiv
     await expect(rows).to_have_count(0)
     with demo_hub.db() as client:
         assert client[demo_hub.database].cases.find_one({"case_no": case["case_no"]})["lead_agency_code"] == "QH-SFJ"
+
+async def test_a_case_handed_to_the_agency_arrives_live_in_its_inbox_and_its_messages(
+        page: Page, demo_hub: DemoHub, shot: Any) -> None:
+    with demo_hub.db() as client:
+        case = client[demo_hub.database].cases.find_one(
+            {"status": {"$in": ["ACCEPTED", "IN_MEDIATION"]}, "agencies": {"$nin": ["QH-RSJ"]}},
+            {"case_no": 1, "agencies": 1})
+    await sign_in(page, demo_hub, demo_hub.token("QH-RSJ", user="科员"), at="/console/handovers")
+    await expect(page.get_by_test_id("bell").locator(".dot.on")).to_be_attached()  # the WebSocket is up
+    rows = page.get_by_test_id("handovers").locator(".el-table__body tr", has_text=case["case_no"])
+    await expect(rows).to_have_count(0)
+    # The sender's own system hands it over; the receiver's page learns of it without being reloaded.
+    handed = await asyncio.to_thread(httpx.post, f"{demo_hub.base}/graphql", headers={
+        "Authorization": f"Bearer {demo_hub.token(case['agencies'][0])}"}, json={
+        "query": "mutation($input: HandOverInput!) { handOverCase(input: $input) { id } }",
+        "variables": {"input": {"caseNo": case["case_no"], "toAgency": "QH-RSJ", "reason": "涉及劳动报酬,请人社局接收"}}})
+    assert not handed.json().get("errors"), handed.text
+    await expect(rows).to_have_count(1)
+    await expect(page.locator(".event-toast")).to_contain_text(case["case_no"])
+    await page.get_by_test_id("bell").click()
+    await expect(page.get_by_test_id("event").first).to_contain_text(case["case_no"])
+    await expect(page.get_by_test_id("event").first).to_contain_text("案件移交本单位")
+    await expect(page.locator(".el-badge__content")).to_be_hidden()  # opened: read
+    await page.wait_for_timeout(400)  # the popover's fade-in, for the picture
+    await shot(page, "messages")
+
 
 async def test_every_page_works_with_outside_requests_blocked(page: Page, demo_hub: DemoHub, offline: Any) -> None:
     case = case_with_channels(demo_hub, at_least=2)
