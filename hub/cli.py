@@ -153,6 +153,29 @@ def recompute(case_no: str | None) -> None:
     click.echo(f"recomputed; {changed} case(s) changed")
 
 
+@main.group()
+def outbox() -> None:
+    """The outbox of events (docs/webhooks.md)."""
+
+
+@outbox.command("repair")
+@click.option("--since", required=True, type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
+              help="Records recorded from then on (UTC), e.g. a little before a hub process died.")
+@reports_errors
+def outbox_repair(since: Any) -> None:
+    """Write the events missing for records recorded since then (a process died between a batch's records
+    and its events); events already in the outbox are left alone, so it is safe to run twice."""
+    from datetime import timezone
+
+    from hub.notifications import outbox as outbox_service
+
+    async def work(settings: Settings, database: Any) -> tuple[int, int]:
+        return await outbox_service.repair(since=since.replace(tzinfo=timezone.utc))
+
+    examined, written = run_with_database(work)
+    click.echo(f"{examined} record(s) examined; {written} missing event(s) written")
+
+
 @main.command("token")
 @click.option("--agency", required=True, help="The agency's code (see `hub agencies`).")
 @click.option("--user", required=True, help="Who will use it (kept in the audit trail).")

@@ -183,3 +183,25 @@ async def prune(*, before: datetime) -> tuple[int, int]:
     deliveries = await Delivery.get_pymongo_collection().delete_many(
         {"status": {"$in": [DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value]}, "created_at": {"$lt": before}})
     return events.deleted_count, deliveries.deleted_count
+
+
+async def repair(*, since: datetime, until: datetime | None = None, batch_size: int = 500) -> tuple[int, int]:
+    """Write the events the outbox lacks for records recorded in [since, until): after a process died
+    between writing a batch's records and writing their events (`hub outbox repair`). Events already
+    there are left alone (by key), so it is safe to run over a wider span than needed, or twice.
+
+    Reads the records of the kinds that cause events through the (kind, occurred_at) index and keeps
+    those recorded in the span. Returns (records examined, events written).
+    """
+    query = {"kind": {"$in": sorted(k.value for k in _CAUSES)},
+             "recorded_at": {"$gte": since, "$lt": until or store_now()}}
+    examined = written = 0
+    batch: list[Record] = []
+    async for record in Record.find(query, with_children=True):
+        batch.append(record)
+        if len(batch) == batch_size:
+            examined, written = examined + len(batch), written + await publish(records=batch)
+            batch = []
+    if batch:
+        examined, written = examined + len(batch), written + await publish(records=batch)
+    return examined, written

@@ -24,6 +24,7 @@ from tests.conftest import TokenFor, act_as
 from tests.factories import batch, record
 from tests.graphql import first_error, gql
 from tests.notifications.conftest import Receiver
+from tests.processes import hub_env, run_hub
 from tests.scenarios import ingest
 
 REGISTER = """mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) {
@@ -256,3 +257,24 @@ async def test_the_outbox_and_the_delivery_log_are_pruned_past_their_retention_o
     assert await outbox.prune(before=now - timedelta(days=30)) == (1, 2)
     assert sorted(e.seq for e in await OutboxEvent.find({}).to_list()) == [2, 3]  # unread, young
     assert sorted(d.event_key for d in await Delivery.find({}).to_list()) == ["d3", "d4"]  # pending, young
+
+
+async def test_repair_writes_the_events_a_crash_between_records_and_outbox_lost(
+        district: AsyncDatabase, settings: Settings) -> None:
+    before = store_now()
+    await a_case_handed_to_hrss(1)
+    await a_case_handed_to_hrss(2)
+    # As if the process died after writing the second batch's records, before their events.
+    await OutboxEvent.get_pymongo_collection().delete_one({"_id": "handover:PMC-A-SYS|w2-ho"})
+    examined, written = await outbox.repair(since=before)
+    assert (examined, written) == (2, 1)  # two handovers recorded since; one event was missing
+    assert await OutboxEvent.get_pymongo_collection().count_documents({"_id": "handover:PMC-A-SYS|w2-ho"}) == 1
+    assert await outbox.repair(since=before) == (2, 0)  # safe to run again
+    assert await outbox.repair(since=store_now() + timedelta(seconds=1)) == (0, 0)
+
+    await OutboxEvent.get_pymongo_collection().delete_one({"_id": "handover:PMC-A-SYS|w1-ho"})
+    env = hub_env(HUB_MONGODB_URL=settings.mongodb_url or "", HUB_DB=settings.db, HUB_DATA_DIR=str(settings.data_dir),
+                  HUB_SECRET_KEY=settings.resolved_secret_key())
+    done = await asyncio.to_thread(run_hub, "outbox", "repair", "--since", before.strftime("%Y-%m-%dT%H:%M"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "2 record(s) examined; 1 missing event(s) written"

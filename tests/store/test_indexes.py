@@ -928,6 +928,11 @@ async def _subscriptions() -> None:
     with during("the subscriptions' feed (Feed.start, Feed.poll)"):
         await feed.start()
         await feed.stop()
+    from hub.notifications import outbox
+
+    with during("`hub outbox repair` (outbox.repair)"):
+        examined, written = await outbox.repair(since=datetime(2020, 1, 1, tzinfo=timezone.utc))
+        assert examined and not written
         feed.position = 0
         assert await feed.poll() > 0
     with during("a subscriber resuming with `after` (Subscriber.missed)"):
@@ -1186,6 +1191,8 @@ SITE_WORDS = {
     "hub/notifications/outbox.py read_after": "the events after a consumer's position, in order",
     "hub/notifications/outbox.py prune": "the watch prunes what every consumer has read, past its retention: the "
                                          "cursors, old events, finished deliveries",
+    "hub/notifications/outbox.py repair": "`hub outbox repair`: the records of kinds that cause events, recorded "
+                                          "since a time",
     "hub/notifications/feed.py start": "a process's subscription feed starts after the newest event",
     "hub/notifications/feed.py missed": "a subscription resuming with `after`: the agency's events it missed",
     "hub/meetings/service.py decision_event": "DECISION_ASSIGNED: the decision's case number",
