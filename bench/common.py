@@ -9,14 +9,19 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from hub.auth import tokens
+from hub.notifications import webhooks
 
 
 def bearer(secret: str, agency: str) -> dict[str, str]:
@@ -93,6 +98,66 @@ def serving_process(args: argparse.Namespace) -> Iterator[tuple[httpx.Client, su
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+class WebhookReceiver:
+    """A webhook endpoint on 127.0.0.1, in a thread: answers 204 to every POST, notes when each
+    `X-Hub-Event-Id` arrived (time.time()), and checks `X-Hub-Signature` with the secret registered
+    for the request's path (`secrets`, filled in once `registerWebhook` answered)."""
+
+    def __init__(self) -> None:
+        self.secrets: dict[str, str] = {}
+        self.lock = threading.Lock()
+        self.receipts: dict[str, list[float]] = defaultdict(list)
+        self.requests = 0
+        self.bad_signatures = 0
+        self.retries = 0  # requests with X-Hub-Attempt > 1
+        state = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                at = time.time()
+                good = webhooks.verify(state.secrets.get(self.path, ""), body=body,
+                                       timestamp=self.headers.get("X-Hub-Timestamp", ""),
+                                       signature_header=self.headers.get("X-Hub-Signature", ""))
+                with state.lock:
+                    state.requests += 1
+                    state.receipts[f"{self.path} {self.headers.get('X-Hub-Event-Id', '')}"].append(at)
+                    state.bad_signatures += not good
+                    state.retries += self.headers.get("X-Hub-Attempt", "1") != "1"
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # the dispatcher opens up to 100 connections at once; the default is 5
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url_for(self, name: str) -> str:
+        """The URL of path `/<name>` on this receiver."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{name}"
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def received(self, path: str, keys: Sequence[str]) -> int:
+        """How many of these event ids arrived at `path` at least once."""
+        with self.lock:
+            return sum(1 for k in keys if f"{path} {k}" in self.receipts)
 
 
 def timed(fn: Callable[[], object], runs: int) -> list[float]:

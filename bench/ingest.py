@@ -1,24 +1,34 @@
 """Ingestion throughput through `ingestRecords`, against `hub serve` as a process.
 
-    .venv/bin/python -m bench.ingest [--records 50000] [--batch-size 500] [--url URL --db DB]
+    .venv/bin/python -m bench.ingest [--records 50000] [--batch-size 500] [--webhooks N] [--url URL --db DB]
 
 Without `--url`, starts a fresh local store (memory backend, `HUB_STORE_HEAP`, default 2g) and
 removes it afterwards. Loads the demo district's reference data, starts `hub serve` against it,
 and posts the demo generator's batches as `ingestRecords` mutations, each with a token of the
 batch's agency, one after another. Prints records per second overall and over the first and the
 last tenth (a slow-down as the collections grow shows there), and the peak RSS of the hub process.
+
+`--webhooks N` (0-10, default 0): before the batches, every agency of the district registers N
+webhooks (every kind of event) to a receiver in this process (127.0.0.1, answers 204), so the
+dispatcher of `hub serve` fans each event out N times to each agency it concerns and sends the
+deliveries while the batches land. Prints the deliveries created and delivered by the end of the
+batches, and how long after it the last one arrived (at most 60 s are waited).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from bench.common import bearer, free_port, peak_rss_mib, serving_process
+import httpx
+from pymongo import MongoClient
+
+from bench.common import WebhookReceiver, bearer, free_port, peak_rss_mib, serving_process
 from hub.config import Settings
 from hub.store import local as local_store
 from hub.store import service as store_service
@@ -26,6 +36,7 @@ from seeds import generator, loader
 
 INGEST = """mutation($input: IngestBatchInput!) { ingestRecords(input: $input) {
   created updated unchanged rejected results { errors { code } } } }"""
+REGISTER = """mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) { secret } }"""
 
 
 async def _prepare(url: str, db: str) -> None:
@@ -43,7 +54,10 @@ def run(args: argparse.Namespace) -> None:
     done = rejected = 0
     reasons: Counter[str] = Counter()
     marks: list[tuple[int, float]] = []
-    with serving_process(args) as (http, server):
+    with contextlib.ExitStack() as stack:
+        receiver = stack.enter_context(WebhookReceiver())
+        http, server = stack.enter_context(serving_process(args))
+        hooks = _register(http, receiver, args) if args.webhooks else 0
         start = time.perf_counter()
         for batch in generator.iter_batches(scale=args.records, batch_size=args.batch_size):
             batch["records"] = batch["records"][: args.records - done]
@@ -58,6 +72,15 @@ def run(args: argparse.Namespace) -> None:
             if done >= args.records:
                 break
         elapsed = time.perf_counter() - start
+        if hooks:
+            created, delivered = _deliveries(args)
+            with MongoClient(args.url) as client:  # why the ones still pending are (a retry's last error)
+                errors = Counter(d.get("last_error") or "not yet attempted" for d in client[args.db][
+                    "webhook_deliveries"].find({"status": {"$ne": "DELIVERED"}}, {"last_error": 1}))
+            drained = time.perf_counter()
+            while (final := _deliveries(args))[1] < final[0] and time.perf_counter() - drained < 60:
+                time.sleep(0.2)
+            drained = time.perf_counter() - drained
         peak = peak_rss_mib(server.pid)
 
     def rate(lo: float, hi: float) -> float:
@@ -72,6 +95,33 @@ def run(args: argparse.Namespace) -> None:
     print(f"elapsed {elapsed:.1f} s, {done / elapsed:.0f} records/s overall, {rate(0, 0.1):.0f} over the first "
           f"tenth, {rate(0.9, 1.0):.0f} over the last tenth")
     print(f"peak RSS of `hub serve`: {peak:.0f} MiB")
+    if hooks:
+        print(f"webhooks={hooks} ({args.webhooks} per agency): at the end of the batches {created} deliveries created, "
+              f"{delivered} delivered; {final[1]} of {final[0]} delivered {drained:.1f} s later; receiver got "
+              f"{receiver.requests} requests, {receiver.bad_signatures} bad signatures, {receiver.retries} retries")
+        if errors:
+            print("not delivered at the end of the batches:", ", ".join(f"{e} {n}" for e, n in errors.most_common()))
+
+
+def _register(http: httpx.Client, receiver: WebhookReceiver, args: argparse.Namespace) -> int:
+    """N webhooks of every agency of the district, to the receiver; returns how many."""
+    _, agencies, _ = generator.reference_data()
+    for agency in agencies:
+        headers = bearer(args.secret, agency.code)
+        for i in range(args.webhooks):
+            path = f"{agency.code}/{i}"
+            body = http.post("/graphql", headers=headers, json={"query": REGISTER, "variables": {
+                "input": {"url": receiver.url_for(path)}}}).json()
+            assert "errors" not in body, body["errors"]
+            receiver.secrets[f"/{path}"] = body["data"]["registerWebhook"]["secret"]
+    return len(agencies) * args.webhooks
+
+
+def _deliveries(args: argparse.Namespace) -> tuple[int, int]:
+    """(created, delivered) in the delivery log."""
+    with MongoClient(args.url) as client:
+        log = client[args.db]["webhook_deliveries"]
+        return log.count_documents({}), log.count_documents({"status": "DELIVERED"})
 
 
 def main() -> None:
@@ -79,6 +129,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--webhooks", type=int, default=0, choices=range(11), metavar="N",
+                        help="webhooks registered by every agency, to a local receiver (0-10, default 0)")
     parser.add_argument("--url", default=None, help="a server to benchmark instead of a fresh local store")
     parser.add_argument("--db", default="bench_ingest")
     args = parser.parse_args()
