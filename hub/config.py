@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     watch_poll_seconds: float = Field(default=60.0, description="how often the watch looks for new warnings and "
                                       "near deadlines (one hub process at a time, by a lease); 0: off")
     deadline_near_days: int = Field(default=2, description="a deadline this many days ahead or less is near")
+    watch_max_warnings: int = Field(default=500, description="the most WARNING_RAISED events one watch round "
+                                    "writes (the most severe first); the rest follow in the next rounds")
     outbox_retention_days: float = Field(default=30.0, description="outbox events every consumer has read, and "
                                          "finished webhook deliveries, are kept this long (the watch prunes them)")
     # GraphQL subscriptions (docs/subscriptions.md): each process's feed of the outbox.

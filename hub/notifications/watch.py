@@ -88,6 +88,7 @@ class ScanResult:
     cleared: int = 0  # stored warnings no longer raised, removed
     deadlines: int = 0  # deadlines near found
     events: int = 0  # new events written to the outbox
+    deferred: int = 0  # warnings to tell left for the next rounds (over HUB_WATCH_MAX_WARNINGS this round)
     pruned: tuple[int, int] = (0, 0)  # outbox events and webhook deliveries deleted past their retention
     seconds: float = 0.0
 
@@ -211,14 +212,15 @@ async def _insert_ignoring_duplicates(collection: Any, documents: list[dict[str,
 
 
 async def watch_warnings(scope: Scope, *, region: str, baselined: bool, audience: Audience,
-                         result: ScanResult) -> tuple[list[OutboxEvent], list[str]]:
+                         result: ScanResult, limit: int) -> tuple[list[OutboxEvent], list[str]]:
     """The region's warnings compared with those stored: the new ones stored, the cleared ones removed.
 
-    Returns the events to append and the stored ids to mark told once they are in. Before the region's
+    Returns the events to append (at most `limit`, the most severe first; the others stay untold and are
+    told by the next rounds) and the stored ids to mark told once they are in. Before the region's
     baseline, nothing is told.
     """
     collection = RaisedWarning.get_pymongo_collection()
-    current = current_warnings(scope)
+    current = await asyncio.to_thread(current_warnings, scope)  # CPU-bound: the process serves requests meanwhile
     stored = {d["_id"]: d for d in await collection.find({"region": region}, batch_size=READ_BATCH_SIZE).to_list()}
     gone = [key for key in stored if key not in current]
     if gone:
@@ -243,6 +245,9 @@ async def watch_warnings(scope: Scope, *, region: str, baselined: bool, audience
     to_tell = [(d["_id"], d["event_key"]) for d in documents]
     to_tell += [(key, d["event_key"]) for key, d in stored.items()  # stored by a round that died before telling
                 if key in current and not d.get("told") and d.get("event_key")]
+    if len(to_tell) > limit:  # a flood (a backlog loaded at once): the most severe now, the rest next rounds
+        result.deferred += len(to_tell) - limit
+        to_tell = to_tell[:limit]
     if not to_tell:
         return [], []
     cases = {c["_id"]: c for c in await find_by_ids(Case.get_pymongo_collection(),
@@ -373,7 +378,8 @@ async def scan(*, settings: Settings, now: datetime | None = None) -> ScanResult
         for region in await top_regions():
             scope = await load_scope(region=region, as_of=as_of, thresholds=thresholds)
             found, keys = await watch_warnings(scope, region=region, baselined=region in baselined,
-                                               audience=audience, result=result)
+                                               audience=audience, result=result,
+                                               limit=max(settings.watch_max_warnings - len(told), 0))
             events += found
             told += keys
             if region not in baselined:

@@ -5,8 +5,8 @@
 1. fan out: read the outbox after this consumer's cursor (a document in `outbox_cursors`, so it
    survives restarts), create one `Delivery` per event and matching active webhook — unique by
    (webhook, event key), so two processes create it once — then advance the cursor (`$max`);
-2. send: claim due deliveries one by one with `find_one_and_update` (a lease, so two processes never
-   send the same attempt at once), POST them signed, and record the result; a failure is retried
+2. send: find the due deliveries in one query, claim each by `_id` with a guarded `find_one_and_update`
+   (a lease, so two processes never send the same attempt at once), POST them signed, and record the result; a failure is retried
    with exponential backoff until `webhook_retry_hours` after the event, then the delivery is FAILED.
 
 Delivery is at least once: a receiver that answered 2xx but whose answer was lost gets the event
@@ -208,11 +208,20 @@ async def fan_out(*, settings: Settings, now: datetime, consumer: str = CONSUMER
     return len(taken), created
 
 
-async def _claim(*, now: datetime, lease: timedelta) -> dict[str, Any] | None:
-    return await Delivery.get_pymongo_collection().find_one_and_update(
-        {"status": DeliveryStatus.PENDING.value, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}},
-        {"$set": {"lease_until": now + lease}}, sort=[("next_attempt_at", ASCENDING)],
-        return_document=ReturnDocument.AFTER)
+async def _claim(*, now: datetime, lease: timedelta, limit: int) -> list[dict[str, Any]]:
+    """Lease up to `limit` due deliveries, soonest first: one query finds the candidates, then each is taken
+    by `_id` with a guarded update, so of two processes racing for one exactly one gets it."""
+    due = {"status": DeliveryStatus.PENDING.value, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}}
+    candidates = await Delivery.get_pymongo_collection().find(due, {"_id": 1}).sort(
+        "next_attempt_at", ASCENDING).limit(limit).to_list()
+    claimed = []
+    for candidate in candidates:
+        found = await Delivery.get_pymongo_collection().find_one_and_update(
+            {"_id": candidate["_id"], **due}, {"$set": {"lease_until": now + lease}},
+            return_document=ReturnDocument.AFTER)
+        if found is not None:
+            claimed.append(found)
+    return claimed
 
 
 async def _send(client: httpx.AsyncClient, delivery: dict[str, Any], hook: dict[str, Any] | None,
@@ -266,9 +275,7 @@ async def send_due(*, settings: Settings, keys: PersonalDataKeys, client: httpx.
     result = result or PumpResult()
     now = store_now()
     lease = timedelta(seconds=settings.webhook_timeout + 30)
-    claimed = []
-    while len(claimed) < SENDS_PER_ROUND and (found := await _claim(now=now, lease=lease)) is not None:
-        claimed.append(found)
+    claimed = await _claim(now=now, lease=lease, limit=SENDS_PER_ROUND)
     if not claimed:
         return result
     hooks = {h["_id"]: h for h in await find_by_ids(Webhook.get_pymongo_collection(),

@@ -221,3 +221,22 @@ async def test_of_two_concurrent_rounds_only_one_works(watching: Settings) -> No
     held = watching.model_copy(update={"watch_poll_seconds": 60.0})
     assert (await watch.scan(settings=held, now=T0)).scanned
     assert not (await watch.scan(settings=watching, now=T0)).scanned
+
+
+async def test_a_flood_of_new_warnings_is_told_the_most_severe_first_over_several_rounds(watching: Settings) -> None:
+    capped = watching.model_copy(update={"watch_max_warnings": 1})
+    repeated, escalated = await a_case("f-1"), await a_case("f-2")
+    await watch.scan(settings=capped, now=T0)  # the baseline
+    petitioner = party("吴九", role="PETITIONER", phone="13712345678")
+    await ingest(batch("PB", *[record(f"fp-{n}", "PETITION", at=T0 + days(n), caseNo=repeated, parties=[petitioner])
+                               for n in (1, 2, 3)],
+                       record("fp-e", "PETITION", at=T0 + days(3), caseNo=escalated,
+                              details={"levelReached": "CITY", "escalated": True})))
+    rounds = []
+    for n in range(3):
+        result = await watch.scan(settings=capped, now=T0 + days(5 + n))
+        rounds.append((result.events, result.deferred))
+    assert rounds == [(1, 1), (1, 0), (0, 0)]  # two new warnings, one a round
+    told = [e.payload["warning"] for e in sorted(await events("WARNING_RAISED"), key=lambda e: e.seq)]
+    severities = [t["severity"] for t in told]
+    assert len(told) == 2 and severities == sorted(severities, key=["CRITICAL", "HIGH", "MEDIUM"].index)
