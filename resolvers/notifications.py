@@ -14,7 +14,7 @@ from bson.errors import InvalidId
 from strawberry.types import Info
 
 from hub.errors import BadUserInput, Unauthenticated
-from hub.notifications import webhooks as webhook_service
+from hub.notifications import outbox, webhooks as webhook_service
 from hub.notifications.feed import FellBehind
 from hub.notifications.models import DeliveryStatus as Status, EventKind
 from resolvers.context import Context
@@ -130,6 +130,10 @@ class EventSubscription:
         principal = info.context.principal
         if after is not None and after < 0:
             raise BadUserInput("`after` is a `seq`, 0 or more", field="after")
+        if after is not None and after < (pruned := await outbox.pruned_through()):
+            raise BadUserInput(f"events up to seq {pruned} are past their retention and gone; subscribe without "
+                               f"`after` (and read the cases anew) or with `after` ≥ {pruned}", field="after",
+                               prunedThrough=pruned)
         wanted = [EventKind(k) for k in kinds] if kinds else list(EventKind)
         await info.context.audit("events", targets=[str(k) for k in wanted])
         feed = info.context.request.app.state.feed
@@ -142,7 +146,8 @@ class EventSubscription:
             while True:
                 try:
                     left = (expires - datetime.now(timezone.utc)).total_seconds() if expires else None
-                    event = await asyncio.wait_for(subscriber.next(), timeout=left)
+                    async with asyncio.timeout(left):  # not wait_for: in 3.11 it can swallow a cancel
+                        event = await subscriber.next()
                 except TimeoutError:
                     raise Unauthenticated("the token has expired; subscribe again with a new one") from None
                 except FellBehind as exc:

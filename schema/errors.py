@@ -11,6 +11,7 @@ import strawberry
 from graphql import GraphQLError
 from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from hub.errors import HubError, Unavailable
 from schema.limits import TOO_COMPLEX, is_limit_refusal
@@ -70,7 +71,10 @@ class HubSchema(strawberry.Schema):
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error)
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
-        """Over a WebSocket, too, every result's errors carry a code (ErrorCodes sees only one result)."""
+        """Subscriptions only (the WebSocket's way in): queries and mutations go over HTTP, where each
+        request is authenticated, limited and audited on its own. Every streamed result's errors carry a
+        code (ErrorCodes sees only one result)."""
+        kwargs["allowed_operation_types"] = (OperationType.SUBSCRIPTION,)
         return _coded_results(await super().stream(*args, **kwargs))
 
 

@@ -28,7 +28,7 @@ EventKindEnum = described_enum(
              "HANDOVER_ANSWERED": "the receiver accepted or returned your agency's handover",
              "PETITION_ON_CASE": "a petition on a case your agency is involved in",
              "ESCALATED_PETITION": "an escalated (越级) petition on a case your agency is involved in",
-             "WARNING_RAISED": "an early warning was raised on a case in your region (centres, the stability office) "
+             "WARNING_RAISED": "an early warning was raised on a case in your region (coordination centres) "
                                "or that your agency must act on",
              "DECISION_ASSIGNED": "a joint meeting assigned a decision to your agency",
              "DEADLINE_NEAR": "a deadline of your agency is near: a handover to accept, a meeting decision, "

@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any
 
 from beanie import PydanticObjectId
-from pymongo import ReplaceOne, ReturnDocument, UpdateOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from hub.agencies import service as agency_service
@@ -21,7 +21,7 @@ from hub.errors import NotFound
 from hub.people import service as person_service
 from hub.records.models import Record
 from hub.records.service import to_document
-from hub.store.service import READ_BATCH_SIZE, bulk_write, find_by_ids, stored_form
+from hub.store.service import READ_BATCH_SIZE, bulk_write, find_by_ids, stored_form, take_numbers
 
 DUPLICATE_KEY = 11000
 
@@ -68,12 +68,8 @@ async def find_open_with_parties(*, person_ids: Sequence[str], since: datetime) 
 
 async def allocate_numbers(*, year: int, count: int) -> list[str]:
     """`count` fresh case numbers for `year`, e.g. JF2026000123 (one round trip)."""
-    doc = await CaseCounter.get_pymongo_collection().find_one_and_update(
-        {"name": f"case-{year}"}, {"$inc": {"value": count}}, upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    last = int(doc["value"])
-    return [f"JF{year}{n:06d}" for n in range(last - count + 1, last + 1)]
+    numbers = await take_numbers(CaseCounter.get_pymongo_collection(), f"case-{year}", count)
+    return [f"JF{year}{n:06d}" for n in numbers]
 
 
 def case_id_for(origin_source_key: str) -> PydanticObjectId:

@@ -194,7 +194,9 @@ async def ingest(
         item.outcome.record_id = record.id
     written = [r for i, r in created + replaced if i.key not in duplicates]
     await case_service.apply_records(records=written)
-    await outbox.publish(records=written)  # the events they cause (docs/webhooks.md)
+    # The events the new records cause (docs/webhooks.md); a revision causes none, even once its first
+    # version's event has been pruned from the outbox.
+    await outbox.publish(records=[r for i, r in created if i.key not in duplicates])
     return IngestOutcome(results=[i.outcome for i in items])
 
 

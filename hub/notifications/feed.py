@@ -29,6 +29,7 @@ log = logging.getLogger("hub.feed")
 
 QUEUE_SIZE = 1000
 PAGE = 500
+START_WINDOW = 2000  # how far below the newest event a starting feed looks for a number still being written
 
 
 class FellBehind(Exception):
@@ -46,6 +47,7 @@ class Subscriber:
     agency_code: str
     kinds: frozenset[EventKind]
     head: int  # the feed's position when it joined: what came before is read from the store
+    floor: int = 0  # events up to here were handled already (`after`): never handed out again
     queue: asyncio.Queue[OutboxEvent] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))  # live ones
     behind: bool = False
     last: int = 0  # the seq of the last event handed out
@@ -55,7 +57,7 @@ class Subscriber:
         return self.agency_code in event.agencies and event.kind in self.kinds
 
     def offer(self, event: OutboxEvent) -> None:
-        if self.behind or not self.wants(event):
+        if self.behind or event.seq <= self.floor or not self.wants(event):
             return
         try:
             self.queue.put_nowait(event)
@@ -63,7 +65,9 @@ class Subscriber:
             self.behind = True  # told when it next reads
 
     async def missed(self, after: int) -> AsyncIterator[OutboxEvent]:
-        """Its events after `after` up to `head`, from the store, in order."""
+        """Its events after `after` up to `head`, from the store, in order; from then on, the live queue
+        hands out nothing up to `after` either (this process's feed may lag the one it was handled on)."""
+        self.floor = after
         position = after
         while position < self.head:
             page = await OutboxEvent.find(
@@ -80,9 +84,11 @@ class Subscriber:
         """The next live event (waits for it); FellBehind when the queue overflowed."""
         if self.behind and self.queue.empty():
             raise FellBehind(self.last)
-        event = await self.queue.get()
-        self.last = event.seq
-        return event
+        while True:
+            event = await self.queue.get()
+            if event.seq > self.floor:  # queued before `missed` set the floor
+                self.last = event.seq
+                return event
 
 
 class Feed:
@@ -95,6 +101,7 @@ class Feed:
         self._task: asyncio.Task[None] | None = None
         self._started: asyncio.Lock | None = None
         self._wake: asyncio.Event | None = None
+        self._polling: asyncio.Lock | None = None
 
     async def start(self) -> None:
         """Begin reading after the newest event (once; later calls return at once)."""
@@ -104,10 +111,22 @@ class Feed:
         async with self._started:
             if self._task is not None:
                 return
-            newest = await OutboxEvent.find({"seq": {"$gt": 0}}).sort(("seq", DESCENDING)).limit(1).to_list()
-            self.position = newest[0].seq if newest else 0
+            self.position = await self._start_position()
             self._wake = asyncio.Event()
             self._task = asyncio.create_task(self._run(), name="hub-subscription-feed")
+
+    async def _start_position(self) -> int:
+        """The end of the unbroken run of events before now: not simply the newest `seq`, since a number
+        below it may still be on its way from another process (it is then handed out when it lands)."""
+        newest = await OutboxEvent.find({"seq": {"$gt": 0}}).sort(("seq", DESCENDING)).limit(1).to_list()
+        if not newest:
+            return 0
+        position = max(newest[0].seq - START_WINDOW, 0)
+        while page := await outbox.read_after(position, now=store_now(), gap_seconds=self.gap_seconds, limit=PAGE):
+            position = page[-1].seq
+            if len(page) < PAGE:
+                break
+        return position
 
     async def stop(self) -> None:
         """Stop reading (the app's shutdown)."""
@@ -142,9 +161,13 @@ class Feed:
                 subscriber.offer(event)
 
     async def poll(self) -> int:
-        """Read what follows the position and hand it out; returns how many events were read."""
-        events = await outbox.read_after(self.position, now=store_now(), gap_seconds=self.gap_seconds, limit=PAGE)
-        self._offer(events)
+        """Read what follows the position and hand it out; returns how many events were read. One poll at a
+        time: two reading from the same position would hand the same events out twice."""
+        self._polling = self._polling or asyncio.Lock()
+        async with self._polling:
+            events = await outbox.read_after(self.position, now=store_now(), gap_seconds=self.gap_seconds,
+                                             limit=PAGE)
+            self._offer(events)
         return len(events)
 
     async def _run(self) -> None:
@@ -162,7 +185,8 @@ class Feed:
                 except Exception as exc:  # the feed outlives a store hiccup; no personal data in the message
                     log.warning("subscription feed round failed: %s", type(exc).__name__)
                 try:
-                    await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
+                    async with asyncio.timeout(self.poll_seconds):  # not wait_for: in 3.11 it can swallow a cancel
+                        await wake.wait()
                 except TimeoutError:
                     pass
         finally:

@@ -100,6 +100,7 @@ class Delivery(Document):
     created_at: datetime
     next_attempt_at: datetime
     lease_until: datetime = EPOCH  # a process sending it holds it until then
+    lease_holder: str | None = None  # the round that leased it last
     last_attempt_at: datetime | None = None
     last_status: int | None = None
     last_error: str | None = None

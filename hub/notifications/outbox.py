@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.errors import BulkWriteError
 
 from hub.agencies import service as agency_service
@@ -21,9 +21,10 @@ from hub.cases.models import Case, CaseCounter
 from hub.notifications.models import Delivery, DeliveryStatus, EventKind, OutboxCursor, OutboxEvent
 from hub.records.enums import RecordKind, Visibility
 from hub.records.models import Record
-from hub.store.service import find_by_ids, store_now
+from hub.store.service import find_by_ids, store_now, take_numbers
 
 SEQ_COUNTER = "outbox-seq"
+PRUNED_COUNTER = "outbox-pruned"  # the newest seq pruning has deleted
 _listeners: set[Callable[[], None]] = set()
 
 
@@ -112,10 +113,7 @@ async def events_for(records: Sequence[Record]) -> list[OutboxEvent]:
 
 async def allocate_seqs(count: int) -> list[int]:
     """`count` consecutive sequence numbers, from one atomic `$inc` (one round trip)."""
-    doc = await CaseCounter.get_pymongo_collection().find_one_and_update(
-        {"name": SEQ_COUNTER}, {"$inc": {"value": count}}, upsert=True, return_document=ReturnDocument.AFTER)
-    last = int(doc["value"])
-    return list(range(last - count + 1, last + 1))
+    return list(await take_numbers(CaseCounter.get_pymongo_collection(), SEQ_COUNTER, count))
 
 
 async def append(events: Iterable[OutboxEvent]) -> int:
@@ -176,13 +174,23 @@ async def prune(*, before: datetime) -> tuple[int, int]:
     A subscription resuming with an `after` older than that gets only the events still kept.
     """
     cursors = [int(c["seq"]) async for c in OutboxCursor.get_pymongo_collection().find({}, {"seq": 1})]
-    query: dict[str, Any] = {"at": {"$lt": before}}
+    query: dict[str, Any] = {"seq": {"$gt": 0}, "at": {"$lt": before}}
     if cursors:
-        query = {"seq": {"$lte": min(cursors)}, **query}
+        query["seq"] = {"$gt": 0, "$lte": min(cursors)}
+    newest = await OutboxEvent.get_pymongo_collection().find(query, {"seq": 1}).sort("seq", -1).limit(1).to_list()
+    if newest:  # remembered first, so a subscriber resuming before it is told it missed pruned events
+        await CaseCounter.get_pymongo_collection().update_one(
+            {"name": PRUNED_COUNTER}, {"$max": {"value": int(newest[0]["seq"])}}, upsert=True)
     events = await OutboxEvent.get_pymongo_collection().delete_many(query)
     deliveries = await Delivery.get_pymongo_collection().delete_many(
         {"status": {"$in": [DeliveryStatus.DELIVERED.value, DeliveryStatus.FAILED.value]}, "created_at": {"$lt": before}})
     return events.deleted_count, deliveries.deleted_count
+
+
+async def pruned_through() -> int:
+    """The newest `seq` pruning may have deleted (0: none yet)."""
+    doc = await CaseCounter.get_pymongo_collection().find_one({"name": PRUNED_COUNTER})
+    return int(doc["value"]) if doc else 0
 
 
 async def repair(*, since: datetime, until: datetime | None = None, batch_size: int = 500) -> tuple[int, int]:

@@ -112,6 +112,12 @@ async def release(*, holder: str, until: datetime, scanned_at: datetime) -> None
         {"_id": LEASE_ID, "holder": holder}, {"$set": {"lease_until": until, "last_scan_at": scanned_at}})
 
 
+async def still_held(*, holder: str) -> bool:
+    """This round still holds the lease (it did not outlive it while scanning)."""
+    return await WatchLease.get_pymongo_collection().find_one(
+        {"_id": LEASE_ID, "holder": holder, "lease_until": {"$gt": store_now()}}, {"_id": 1}) is not None
+
+
 async def mark_baselined(region: str) -> None:
     """The region's warnings are recorded: from now on a new one is told."""
     await WatchLease.get_pymongo_collection().update_one({"_id": LEASE_ID}, {"$addToSet": {"baselined": region}})
@@ -201,14 +207,19 @@ class Audience:
         return sorted(told | acting)
 
 
-async def _insert_ignoring_duplicates(collection: Any, documents: list[dict[str, Any]]) -> None:
+async def _insert_ignoring_duplicates(collection: Any, documents: list[dict[str, Any]]) -> set[Any]:
+    """Insert what is not there yet; the `_id`s this call inserted (another round's stand)."""
     if not documents:
-        return
+        return set()
     try:
         await collection.insert_many(documents, ordered=False)
     except BulkWriteError as exc:  # another round (a lease that ran out) stored some first: theirs stand
-        if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
+        errors = exc.details.get("writeErrors", [])
+        if any(err.get("code") != 11000 for err in errors):
             raise
+        lost = {err["index"] for err in errors}
+        return {d["_id"] for n, d in enumerate(documents) if n not in lost}
+    return {d["_id"] for d in documents}
 
 
 async def watch_warnings(scope: Scope, *, region: str, baselined: bool, audience: Audience,
@@ -239,10 +250,10 @@ async def watch_warnings(scope: Scope, *, region: str, baselined: bool, audience
             raised_at=raised_at, told=not baselined,
             event_key=warning_key(w, ref=ref, raised_at=raised_at) if baselined else None,
         ).model_dump(by_alias=True, exclude={"revision_id"}))
-    await _insert_ignoring_duplicates(collection, documents)
+    inserted = await _insert_ignoring_duplicates(collection, documents)
     if not baselined:
         return [], []
-    to_tell = [(d["_id"], d["event_key"]) for d in documents]
+    to_tell = [(d["_id"], d["event_key"]) for d in documents if d["_id"] in inserted]
     to_tell += [(key, d["event_key"]) for key, d in stored.items()  # stored by a round that died before telling
                 if key in current and not d.get("told") and d.get("event_key")]
     if len(to_tell) > limit:  # a flood (a backlog loaded at once): the most severe now, the rest next rounds
@@ -356,8 +367,8 @@ async def top_regions() -> list[str]:
 async def scan(*, settings: Settings, now: datetime | None = None) -> ScanResult:
     """One round of the watch, if this process gets the lease: warnings and deadlines into the outbox.
 
-    `now` is the instant the rules and deadlines look from (the store's clock by default); the lease
-    always runs on the store's clock.
+    `now` is the instant the rules and deadlines look from (this process's clock, `store_now`, by
+    default); the lease always runs on that clock, so hub hosts keep their clocks in step (NTP).
     """
     started = store_now()
     result = ScanResult()
@@ -384,6 +395,7 @@ async def scan(*, settings: Settings, now: datetime | None = None) -> ScanResult
             told += keys
             if region not in baselined:
                 fresh_regions.append(region)
+                await mark_baselined(region)  # at once: a later crash must not baseline (and hush) it again
             events += await handover_deadlines(scope, until=until, audience=audience)
             result.regions += 1
         first, last = district_day(as_of), district_day(until)
@@ -391,12 +403,13 @@ async def scan(*, settings: Settings, now: datetime | None = None) -> ScanResult
         events += await campaign_deadlines(first=first, last=last)
         result.deadlines = sum(1 for e in events if e.kind == EventKind.DEADLINE_NEAR)
         result.baselined = len(fresh_regions)
+        if not await still_held(holder=holder):
+            log.warning("watch round outlived its lease; its events are left to the next round")
+            return result
         result.events = await outbox.append(events)
         if told:
             await RaisedWarning.get_pymongo_collection().update_many({"_id": {"$in": told}},
                                                                      {"$set": {"told": True}})
-        for region in fresh_regions:
-            await mark_baselined(region)
         result.pruned = await outbox.prune(before=started - timedelta(days=settings.outbox_retention_days))
     finally:
         finished = store_now()

@@ -5,8 +5,8 @@
 1. fan out: read the outbox after this consumer's cursor (a document in `outbox_cursors`, so it
    survives restarts), create one `Delivery` per event and matching active webhook — unique by
    (webhook, event key), so two processes create it once — then advance the cursor (`$max`);
-2. send: find the due deliveries in one query, claim each by `_id` with a guarded `find_one_and_update`
-   (a lease, so two processes never send the same attempt at once), POST them signed, and record the result; a failure is retried
+2. send: lease the due deliveries (one query finds them, one update leases those still due under the
+   round's token, one reads them back: so two processes never send the same attempt at once), POST them signed, and record the result; a failure is retried
    with exponential backoff until `webhook_retry_hours` after the event, then the delivery is FAILED.
 
 Delivery is at least once: a receiver that answered 2xx but whose answer was lost gets the event
@@ -209,19 +209,19 @@ async def fan_out(*, settings: Settings, now: datetime, consumer: str = CONSUMER
 
 
 async def _claim(*, now: datetime, lease: timedelta, limit: int) -> list[dict[str, Any]]:
-    """Lease up to `limit` due deliveries, soonest first: one query finds the candidates, then each is taken
-    by `_id` with a guarded update, so of two processes racing for one exactly one gets it."""
+    """Lease up to `limit` due deliveries, soonest first, in three queries whatever `limit`: find the
+    candidates, lease those still due under this round's token (each document's update is atomic, so of two
+    processes racing for one exactly one gets it), read back the ones leased."""
+    collection = Delivery.get_pymongo_collection()
     due = {"status": DeliveryStatus.PENDING.value, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}}
-    candidates = await Delivery.get_pymongo_collection().find(due, {"_id": 1}).sort(
-        "next_attempt_at", ASCENDING).limit(limit).to_list()
-    claimed = []
-    for candidate in candidates:
-        found = await Delivery.get_pymongo_collection().find_one_and_update(
-            {"_id": candidate["_id"], **due}, {"$set": {"lease_until": now + lease}},
-            return_document=ReturnDocument.AFTER)
-        if found is not None:
-            claimed.append(found)
-    return claimed
+    ids = [d["_id"] for d in await collection.find(due, {"_id": 1}).sort("next_attempt_at", ASCENDING)
+           .limit(limit).to_list()]
+    if not ids:
+        return []
+    token = secrets.token_hex(8)
+    await collection.update_many({"_id": {"$in": ids}, **due}, {"$set": {"lease_until": now + lease,
+                                                                          "lease_holder": token}})
+    return await collection.find({"_id": {"$in": ids}, "lease_holder": token}).to_list()
 
 
 async def _send(client: httpx.AsyncClient, delivery: dict[str, Any], hook: dict[str, Any] | None,
@@ -314,7 +314,8 @@ async def run_forever(*, settings: Settings, keys: PersonalDataKeys) -> None:
                 except Exception as exc:  # never let the dispatcher die; the message carries no personal data
                     log.warning("webhook dispatcher round failed: %s", type(exc).__name__)
                 try:
-                    await asyncio.wait_for(written.wait(), timeout=settings.webhook_poll_seconds)
+                    async with asyncio.timeout(settings.webhook_poll_seconds):  # wait_for can swallow a cancel
+                        await written.wait()
                 except TimeoutError:
                     pass
     finally:

@@ -11,7 +11,8 @@ from typing import Any
 
 from beanie import init_beanie
 from bson.codec_options import TypeRegistry
-from pymongo import AsyncMongoClient, IndexModel, ReplaceOne
+from pymongo import AsyncMongoClient, IndexModel, ReplaceOne, ReturnDocument
+from pymongo.errors import DuplicateKeyError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.config import Settings
@@ -188,3 +189,22 @@ async def reset(*, database: AsyncDatabase) -> None:
     """Drop the hub's database and bind the models again (indexes recreated)."""
     await database.client.drop_database(database.name)
     await init_models(database=database)
+
+
+async def take_numbers(collection: Any, name: str, count: int = 1) -> range:
+    """`count` consecutive numbers from the counter `name` (documents `{name, value}` with a unique `name`),
+    from one atomic `$inc`: the numbers after the counter's value *before* the increment.
+
+    Not the document after it: the local store builds that by reading the document again, so two concurrent
+    callers may be handed the same numbers (MongoDB does not do that; asking for the one before is right on
+    both). The very first call may race another's upsert of the counter: then it is asked again.
+    """
+    for _ in range(3):
+        try:
+            before = await collection.find_one_and_update(
+                {"name": name}, {"$inc": {"value": count}}, upsert=True, return_document=ReturnDocument.BEFORE)
+        except DuplicateKeyError:
+            continue
+        start = int(before["value"]) + 1 if before else 1
+        return range(start, start + count)
+    raise RuntimeError(f"the counter {name!r} could not be incremented")

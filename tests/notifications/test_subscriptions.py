@@ -12,6 +12,10 @@ from websockets.exceptions import InvalidStatus
 
 from hub.audit.models import AuditEntry
 from hub.middleware import TOKEN_COOKIE
+from hub.notifications import outbox
+from hub.notifications.feed import Feed
+from hub.notifications.models import EventKind, OutboxEvent
+from hub.store.service import store_now
 from tests.conftest import TokenFor
 from tests.factories import batch, party, record, resident_id
 from tests.notifications.conftest import Closed, GraphQLWS, graphql_ws
@@ -150,11 +154,70 @@ async def test_a_connection_without_a_valid_token_is_refused(served: str, params
 
 
 async def test_the_console_connects_with_its_session_cookie_from_its_own_origin_only(
-        served: str, token_for: TokenFor) -> None:
+        app: Starlette, served: str, token_for: TokenFor) -> None:
     cookie = {"Cookie": f"{TOKEN_COOKIE}={token_for('HRSS')}"}
     async with graphql_ws(served, params={}, headers=cookie, origin=f"http://{served}") as client:
-        await client.subscribe("{ viewer { agency { code } } }")
-        assert (await client.next())["viewer"]["agency"]["code"] == "HRSS"
+        await client.subscribe(EVENTS)
+        await joined(app, 1)
+        handover = await hand_over(1)
+        assert (await event(client))["key"] == f"handover:{handover}"
     with pytest.raises(InvalidStatus):
         async with graphql_ws(served, params={}, headers=cookie, origin="http://intruder.example"):
             pass
+
+
+async def test_queries_and_mutations_are_refused_over_the_websocket(served: str, token_for: TokenFor) -> None:
+    async with graphql_ws(served, token=token_for("HRSS", roles=["pii"])) as client:
+        await client.subscribe("{ viewer { agency { code } } }")
+        refused = await client.message()
+        await client.subscribe('mutation { deleteWebhook(id: "V2ViaG9vazox") { id } }')
+        refused_too = await client.message()
+    for message in (refused, refused_too):
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED", message
+        assert "data" not in message["payload"] or not message["payload"].get("data")
+
+
+async def test_a_process_whose_feed_lags_does_not_hand_out_again_what_was_handled_elsewhere(
+        app: Starlette, district: Any) -> None:
+    def written_elsewhere(seq: int) -> OutboxEvent:  # inserted directly: this process's feed is not woken
+        return OutboxEvent(id=f"e{seq}", seq=seq, kind=EventKind.CASE_HANDED_TO, agencies=["HRSS"], at=store_now())
+
+    feed = Feed(poll_seconds=3600, gap_seconds=30)
+    await feed.start()
+    for seq in (1, 2):
+        await written_elsewhere(seq).insert()
+    async with feed.subscribe(agency_code="HRSS", kinds=list(EventKind)) as subscriber:
+        assert subscriber.head == 0  # this feed has not read them yet
+        assert [e async for e in subscriber.missed(2)] == []  # the client handled both on another process
+        await feed.poll()  # the feed catches up: 1 and 2 are not handed out again
+        await written_elsewhere(3).insert()
+        await feed.poll()
+        assert (await subscriber.next()).id == "e3"
+        assert subscriber.queue.empty()
+    await feed.stop()
+
+
+async def test_a_starting_feed_waits_for_a_number_still_being_written(app: Starlette, district: Any) -> None:
+    await hand_over(1)  # seq 1
+    [late] = await outbox.allocate_seqs(1)  # seq 2: a writer that has its number, its insert on the way
+    await hand_over(3)  # seq 3, written
+    feed = Feed(poll_seconds=60, gap_seconds=30)
+    async with feed.subscribe(agency_code="HRSS", kinds=list(EventKind)) as subscriber:
+        assert subscriber.head == 1  # not 3: number 2 is still coming
+        await OutboxEvent(id="late", seq=late, kind=EventKind.CASE_HANDED_TO, agencies=["HRSS"],
+                          at=store_now()).insert()
+        await feed.poll()
+        assert [(await subscriber.next()).id for _ in range(2)] == ["late", "handover:PMC-A-SYS|s3-ho"]
+    await feed.stop()
+
+
+async def test_resuming_before_what_was_pruned_is_refused(app: Starlette, served: str, token_for: TokenFor) -> None:
+    await hand_over(1)
+    await hand_over(2)
+    assert await outbox.prune(before=store_now() + timedelta(seconds=1)) == (2, 0)
+    async with graphql_ws(served, token=token_for("HRSS")) as client:
+        await client.subscribe(EVENTS, after=1)
+        message = await client.message()
+    [error] = message["payload"]["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["prunedThrough"]) == ("BAD_USER_INPUT", 2)

@@ -240,3 +240,20 @@ async def test_a_flood_of_new_warnings_is_told_the_most_severe_first_over_severa
     told = [e.payload["warning"] for e in sorted(await events("WARNING_RAISED"), key=lambda e: e.seq)]
     severities = [t["severity"] for t in told]
     assert len(told) == 2 and severities == sorted(severities, key=["CRITICAL", "HIGH", "MEDIUM"].index)
+
+
+async def test_a_round_that_outlives_its_lease_tells_nothing_and_the_next_tells_it_once(
+        watching: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    await a_case("l-1")
+    await watch.scan(settings=watching, now=T0 + days(1))  # the baseline
+    monkeypatch.setattr(watch, "LEASE", timedelta(0))  # every round outlives its lease at once
+    late = await watch.scan(settings=watching, now=T0 + days(40))
+    assert (late.scanned, late.raised, late.events) == (True, 1, 0)
+    [held] = await RaisedWarning.find({}).to_list()
+    assert not held.told  # stored, left to the next round
+    monkeypatch.undo()
+    again = await watch.scan(settings=watching, now=T0 + days(41))
+    assert (again.raised, again.events) == (0, 1)
+    [event] = await events("WARNING_RAISED")
+    assert event.id == held.event_key
+    assert (await watch.scan(settings=watching, now=T0 + days(42))).events == 0

@@ -35,10 +35,13 @@ function url(): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`
 }
 
+const SEEN = 1_000 // keys remembered to drop a repeat (a resumed subscription's overlap)
+
 function take(event: HubEvent): void {
   last = Math.max(last ?? 0, event.seq)
   if (seen.has(event.key)) return
   seen.add(event.key)
+  if (seen.size > SEEN) seen.delete(seen.values().next().value as string) // the oldest
   feed.recent.unshift(event)
   feed.recent.splice(KEEP)
   feed.unread += 1
@@ -51,11 +54,13 @@ function connect(): void {
     on: { connected: () => { feed.connected = true; wait = WAIT_FIRST } },
   })
   client = mine
-  const again = (): void => {
+  const again = (reason?: unknown): void => {
     feed.connected = false
     void mine.dispose()
     if (client !== mine) return
     client = null
+    // 4403: the session is gone (expired, revoked); the next page request sends the user to sign in.
+    if ((reason as CloseEvent | undefined)?.code === 4403) running = false
     if (!running) return
     timer = setTimeout(connect, wait)
     wait = Math.min(wait * 2, WAIT_MOST)
