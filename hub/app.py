@@ -27,6 +27,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from hub.config import Settings, get_settings
 from hub.console import routes as console_routes
 from hub.exports import routes as export_routes
+from hub.audit import chain as audit_chain
 from hub.audit import service as audit_service
 from hub.audit.models import Outcome
 from hub.auth import policy
@@ -185,14 +186,14 @@ async def brief_report(request: Request) -> Response:
         html, targets = await _report(request, principal, datetime.now(timezone.utc))
     except HubError as exc:
         outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
-        await audit_service.append(principal=principal, operation="report", targets=targets, outcome=outcome,
+        await audit_service.append(key=request.app.state.audit_key, principal=principal, operation="report", targets=targets, outcome=outcome,
                                    reason=exc.code)
         return error_response(_HTTP_STATUS.get(exc.code, 400), exc.code, exc.message)
     except Exception:
-        await audit_service.append(principal=principal, operation="report", targets=targets, outcome=Outcome.FAILED,
+        await audit_service.append(key=request.app.state.audit_key, principal=principal, operation="report", targets=targets, outcome=Outcome.FAILED,
                                    reason="INTERNAL_SERVER_ERROR")
         raise
-    await audit_service.append(principal=principal, operation="report", targets=targets, outcome=Outcome.OK)
+    await audit_service.append(key=request.app.state.audit_key, principal=principal, operation="report", targets=targets, outcome=Outcome.OK)
     return HTMLResponse(html)
 
 
@@ -210,10 +211,10 @@ async def notice_report(request: Request) -> Response:
         html = notice_report_service.render(notice, generated_at=datetime.now(timezone.utc))
     except HubError as exc:
         outcome = Outcome.DENIED if isinstance(exc, Forbidden) else Outcome.FAILED
-        await audit_service.append(principal=principal, operation="report", targets=targets, outcome=outcome,
+        await audit_service.append(key=request.app.state.audit_key, principal=principal, operation="report", targets=targets, outcome=outcome,
                                    reason=exc.code)
         return error_response(_HTTP_STATUS.get(exc.code, 400), exc.code, exc.message)
-    await audit_service.append(principal=principal, operation="report", targets=targets, outcome=Outcome.OK)
+    await audit_service.append(key=request.app.state.audit_key, principal=principal, operation="report", targets=targets, outcome=Outcome.OK)
     return HTMLResponse(html)
 
 
@@ -231,13 +232,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await store_service.init_models(database=database)
             app.state.database = database
             log.info("connected to %s database %s", store_service.redact_url(url), settings.db)
-            # Background work of every process: the webhook dispatcher, and the watch (one process at a
-            # time scans, by a lease); the subscriptions' feed starts with the first subscriber.
+            # Background work of every process: the webhook dispatcher; the watch and the audit trail's
+            # sealer (one process at a time each, by a lease); the subscriptions' feed starts with the first
+            # subscriber.
             background = []
             if settings.webhook_poll_seconds > 0:
                 background.append(asyncio.create_task(webhooks.run_forever(settings=settings, keys=app.state.keys)))
             if settings.watch_poll_seconds > 0:
                 background.append(asyncio.create_task(watch.run_forever(settings=settings)))
+            if settings.audit_seal_seconds > 0:
+                background.append(asyncio.create_task(audit_chain.run_forever(settings=settings)))
             app.state.feed = Feed(poll_seconds=settings.subscription_poll_seconds,
                                   gap_seconds=settings.webhook_gap_seconds)
             try:
@@ -270,6 +274,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.schema = graphql.schema
     app.state.keys = PersonalDataKeys(settings.resolved_secret_key())
+    app.state.audit_key = audit_chain.key_for(settings.resolved_secret_key())  # signs the audit trail's entries
     app.state.metrics = metrics
     # Added innermost first: metrics see every response, the body limit runs before authentication.
     app.state.agencies = AgencyDirectory()

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from hub.audit import cli as audit_cli
 from hub.config import Settings, get_settings
 from hub.errors import BadUserInput, HubError
 from hub.store import local as local_store
@@ -411,3 +412,6 @@ def seed(scale: int, seed_value: int | None, reset: bool, if_empty: bool) -> Non
         click.echo(f"rejected {line}", err=True)
     if summary.rejections:
         sys.exit(1)
+
+
+main.add_command(audit_cli.audit)

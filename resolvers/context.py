@@ -10,6 +10,7 @@ from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import Request
 
+from hub.audit import chain as audit_chain
 from hub.audit import service as audit_service
 from hub.audit.models import Outcome
 from hub.auth.policy import Principal
@@ -52,7 +53,8 @@ class Context:
             return
         self.audited.add(act)
         await audit_service.append(principal=self.principal, operation=operation, targets=targets,
-                                   outcome=outcome, purpose=purpose, reason=reason)
+                                   outcome=outcome, purpose=purpose, reason=reason,
+                                   key=audit_chain.key_for(self.keys.secret))
 
     async def record(self, record_id: str) -> Record | None:
         """A record by its id (`sourceSystem|sourceId`), typed by kind."""

@@ -111,7 +111,8 @@ def _fresh(info: Info[Context, None]) -> None:
     info.context.audited = set()
 
 
-@strawberry.type
+@strawberry.type(name="Subscription", description="事件订阅 — what a client hears of as it happens, over a WebSocket "
+                                                "(graphql-transport-ws; docs/subscriptions.md).")
 class EventSubscription:
     @strawberry.subscription(
         description="事件订阅 — events about the caller's agency, as they happen: a case handed to it, an answer to "

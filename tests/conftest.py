@@ -74,6 +74,7 @@ def settings(store_url: str, tmp_path: Path) -> Settings:
         secret_key="test-secret-key-not-for-production-use",
         webhook_poll_seconds=0,  # no background dispatcher: tests run `webhooks.pump` themselves
         watch_poll_seconds=0,  # no background watch: tests run `watch.scan` themselves
+        audit_seal_seconds=0,  # no background sealer: tests seal the audit trail themselves
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from hub.audit import chain
 from hub.audit.models import AuditEntry, Outcome
 from hub.auth.policy import Principal
 from hub.store.service import store_now
@@ -18,18 +19,22 @@ MAX_TARGETS = 100
 
 async def append(
     *, principal: Principal, operation: str, targets: Sequence[str] = (), outcome: Outcome,
-    purpose: str | None = None, reason: str | None = None,
+    purpose: str | None = None, reason: str | None = None, key: bytes,
 ) -> AuditEntry:
-    """Append one entry (targets beyond the first hundred are counted, not listed)."""
+    """Append one entry, numbered and signed for the chain with `key` (hub.audit.chain.key_for; the app's is
+    `app.state.audit_key`); targets beyond the first hundred are counted, not listed."""
     listed = list(dict.fromkeys(targets))
     if len(listed) > MAX_TARGETS:
         listed = [*listed[:MAX_TARGETS], f"…+{len(listed) - MAX_TARGETS}"]
     entry = AuditEntry(
-        at=store_now(), agency_code=principal.agency_code, region_path=list(principal.region_path),
+        id=ObjectId(), at=store_now(), agency_code=principal.agency_code, region_path=list(principal.region_path),
         user=principal.user, operation=operation, target_ids=listed, purpose=purpose, outcome=outcome,
         reason=reason,
     )
-    await AuditEntry.get_pymongo_collection().insert_one(entry.model_dump(exclude={"id", "revision_id"}))
+    doc = entry.model_dump(by_alias=True, exclude={"revision_id"})
+    chain.sign(doc, seq=await chain.allocate(), key=key)
+    entry.seq, entry.mac, entry.seq_mac = doc["seq"], doc["mac"], doc["seq_mac"]
+    await AuditEntry.get_pymongo_collection().insert_one(doc)
     return entry
 
 

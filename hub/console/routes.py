@@ -90,7 +90,7 @@ async def sign_in(request: Request) -> Response:
         return error_response(400, "BAD_USER_INPUT", "send a JSON body: {\"token\": \"...\"}")
     except Unauthenticated as exc:
         return error_response(401, exc.code, exc.message)
-    await audit_service.append(principal=principal, operation="signIn", targets=[principal.agency_code],
+    await audit_service.append(key=request.app.state.audit_key, principal=principal, operation="signIn", targets=[principal.agency_code],
                                outcome=Outcome.OK)
     expires = principal.expires_at or datetime.now(timezone.utc)
     response = JSONResponse({"user": principal.user, "agency": principal.agency_code,

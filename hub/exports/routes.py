@@ -168,18 +168,18 @@ async def export(request: Request, *, kind: str, title: str, write: Writer) -> R
     except Refused as exc:
         file.close()
         outcome = Outcome.DENIED if exc.code == "FORBIDDEN" else Outcome.FAILED
-        await audit_service.append(principal=principal, operation="export", targets=[kind], outcome=outcome,
+        await audit_service.append(key=request.app.state.audit_key, principal=principal, operation="export", targets=[kind], outcome=outcome,
                                    reason=exc.code)
         return error_response(exc.status, exc.code, exc.message)
     except Exception:
         file.close()
-        await audit_service.append(principal=principal, operation="export", targets=[kind], outcome=Outcome.FAILED,
+        await audit_service.append(key=request.app.state.audit_key, principal=principal, operation="export", targets=[kind], outcome=Outcome.FAILED,
                                    reason="INTERNAL_SERVER_ERROR")
         raise
     except BaseException:
         file.close()
         raise
-    await audit_service.append(principal=principal, operation="export", targets=[kind, f"rows:{written.rows}"],
+    await audit_service.append(key=request.app.state.audit_key, principal=principal, operation="export", targets=[kind, f"rows:{written.rows}"],
                                outcome=Outcome.OK)
     size = file.seek(0, os.SEEK_END)
     file.seek(0)

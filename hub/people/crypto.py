@@ -13,8 +13,12 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hub.people import identity
 
 
-def _derive(secret: str, label: bytes) -> bytes:
+def derive_key(secret: str, label: bytes) -> bytes:
+    """A 32-byte key for one purpose (`label`), derived from the hub's secret (HKDF-SHA256)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(secret.encode())
+
+
+_derive = derive_key
 
 
 @dataclass(frozen=True)

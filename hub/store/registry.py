@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hub.agencies.models import Agency
-from hub.audit.models import AuditEntry
+from hub.audit.models import AuditEntry, AuditSeal, AuditSealLease
 from hub.campaigns.models import Campaign, Enrolment
 from hub.cases.models import Case, CaseCounter, CaseFile, CaseNumber
 from hub.mediators.models import Mediator
@@ -33,6 +33,8 @@ DOCUMENT_MODELS: list[type] = [
     Enrolment,
     SupervisionNotice,
     AuditEntry,
+    AuditSeal,
+    AuditSealLease,
     OutboxEvent,
     OutboxCursor,
     Webhook,

@@ -44,6 +44,8 @@ import httpx
 from pymongo import monitoring
 
 from hub.analytics.thresholds import Thresholds
+from hub.audit import chain as audit_chain
+from hub.audit import verify as audit_verify
 from hub.cases import service as case_service
 from hub.meetings import brief as brief_service
 from hub.people.crypto import PersonalDataKeys
@@ -607,7 +609,7 @@ async def drive(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalData
     await _typical_cases(http, token_for)
     await _notices(http, token_for)
     await _reference_and_nodes(http, token_for, case_nos[0])
-    await _audit(http, token_for)
+    await _audit(http, token_for, keys)
     await _reports()
     with during("hub recompute (case_service.recompute_all)"):
         await case_service.recompute_all()
@@ -1028,8 +1030,8 @@ async def _reference_and_nodes(http: httpx.AsyncClient, token_for: TokenFor, cas
         await http.post("/graphql", json={"query": NODE, "variables": {"id": nodes["Record"]}})
 
 
-async def _audit(http: httpx.AsyncClient, token_for: TokenFor) -> None:
-    """`auditLog` with each filter, and a second page."""
+async def _audit(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalDataKeys) -> None:
+    """`auditLog` with each filter, and a second page; the chain sealed and verified (`hub audit`)."""
     act_as(http, token_for(CC))
     with during("auditLog as the district centre, two pages"):
         page = (await gql(http, AUDIT))["auditLog"]
@@ -1046,6 +1048,14 @@ async def _audit(http: httpx.AsyncClient, token_for: TokenFor) -> None:
     act_as(http, token_for("QH-CC-01"))
     with during("auditLog as a township centre"):
         await gql(http, AUDIT)
+    key = audit_chain.key_for(keys.secret)
+    with during("`hub audit seal` (audit_chain.seal)"):
+        assert (await audit_chain.seal(key=key, gap_seconds=0)).checkpoints
+    await gql(http, AUDIT)  # an entry after the checkpoint
+    with during("`hub audit verify` (audit_verify.verify)"):
+        assert (await audit_verify.verify(key=key)).intact
+    with during("`hub audit verify --since` (audit_verify.verify)"):
+        assert (await audit_verify.verify(key=key, since=datetime.now(timezone.utc) - timedelta(seconds=1))).intact
 
 
 async def _reports() -> None:
@@ -1102,6 +1112,16 @@ SITE_WORDS = {
     "hub/agencies/service.py upsert_many": "reference data loaded (`hub seed`), replaced by code",
     "hub/audit/service.py count": "`auditLog { totalCount }`",
     "hub/audit/service.py page": "a page of `auditLog`, newest first",
+    "hub/audit/chain.py allocate": "an audit entry's number: one `$inc` on its counter",
+    "hub/audit/chain.py allocated": "the last audit number taken (`hub audit verify`)",
+    "hub/audit/chain.py legacy_count": "audit entries predating the chain (their `seq` is null)",
+    "hub/audit/chain.py latest_seal": "the newest checkpoint of the audit chain",
+    "hub/audit/chain.py _claim": "the audit sealer's lease, claimed",
+    "hub/audit/chain.py seal": "the audit sealer's lease, kept until the next round",
+    "hub/audit/chain.py _seal_batch": "the audit entries after the newest checkpoint, by number",
+    "hub/audit/verify.py _start": "`hub audit verify --since`: the first entry since then, the checkpoint before it",
+    "hub/audit/verify.py _groups": "`hub audit verify`: the entries by number",
+    "hub/audit/verify.py verify": "`hub audit verify`: the checkpoints after its start",
     "hub/cases/service.py _write": "a case's derived fields, its case file, written back by `_id`",
     "hub/cases/service.py apply_records": "the cases and case files a batch touches",
     "hub/cases/service.py get_files": "case files: timelines, the brief's agenda, `personLookup`",
