@@ -33,10 +33,10 @@ from hub.audit.models import Outcome
 from hub.auth import policy
 from hub.auth.policy import Principal
 from hub.auth import service as auth_service
-from hub.auth.service import AgencyDirectory
+from hub.auth.service import AgencyDirectory, Revocations
 from hub.errors import BadUserInput, Forbidden, HubError, NotFound, Unauthenticated
 from hub.meetings import service as meeting_service
-from hub.middleware import TOKEN_COOKIE, Authentication, BodyLimit, error_response
+from hub.middleware import TOKEN_COOKIE, Authentication, BodyLimit, RateLimit, error_response
 from hub.notices import service as notice_service
 from hub.notifications import watch, webhooks
 from hub.notifications.feed import Feed
@@ -85,7 +85,7 @@ class HubGraphQL(GraphQL):
         try:
             context.principal = await auth_service.authenticate(
                 token=auth_service.bearer_token(header if isinstance(header, str) else None),
-                secret=self.settings.resolved_secret_key(), directory=state.agencies)
+                secret=self.settings.resolved_secret_key(), directory=state.agencies, revocations=state.revocations)
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from None
 
@@ -278,8 +278,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.metrics = metrics
     # Added innermost first: metrics see every response, the body limit runs before authentication.
     app.state.agencies = AgencyDirectory()
+    app.state.revocations = Revocations(refresh_seconds=settings.revocation_refresh_seconds)
+    app.add_middleware(RateLimit, per_user=settings.rate_limit_user, per_agency=settings.rate_limit_agency)
     app.add_middleware(Authentication, secret=settings.resolved_secret_key(), directory=app.state.agencies,
-                       ide_enabled=settings.env != "production")
+                       revocations=app.state.revocations, ide_enabled=settings.env != "production")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from hub.audit import cli as audit_cli
+from hub.store import backup_cli
 from hub.config import Settings, get_settings
 from hub.errors import BadUserInput, HubError
 from hub.store import local as local_store
@@ -178,17 +179,24 @@ def outbox_repair(since: Any) -> None:
     click.echo(f"{examined} record(s) examined; {written} missing event(s) written")
 
 
-@main.command("token")
-@click.option("--agency", required=True, help="The agency's code (see `hub agencies`).")
-@click.option("--user", required=True, help="Who will use it (kept in the audit trail).")
+@main.group("token", invoke_without_command=True)
+@click.option("--agency", default=None, help="The agency's code (see `hub agencies`).")
+@click.option("--user", default=None, help="Who will use it (kept in the audit trail).")
 @click.option("--role", "roles", multiple=True, type=click.Choice(["pii"]), help="Extra roles; pii: see personal data.")
 @click.option("--ttl", default="8h", show_default=True, help="Lifetime: 90s, 30m, 8h, 7d (at most 30 days).")
+@click.pass_context
 @reports_errors
-def token(agency: str, user: str, roles: tuple[str, ...], ttl: str) -> None:
-    """Issue a bearer token for one user of one agency (signed with HUB_SECRET_KEY)."""
+def token(ctx: click.Context, agency: str | None, user: str | None, roles: tuple[str, ...], ttl: str) -> None:
+    """Issue a bearer token for one user of one agency (signed with HUB_SECRET_KEY); its id goes to stderr.
+
+    `hub token revoke ID` revokes one."""
+    if ctx.invoked_subcommand is not None:
+        return
     from hub.agencies import service as agency_service
     from hub.auth import tokens
 
+    if not agency or not user:
+        raise BadUserInput("give --agency and --user (or a subcommand: `hub token revoke ID`)")
     lifetime = tokens.parse_ttl(ttl)
 
     async def work(settings: Settings, database: Any) -> Any:
@@ -196,8 +204,36 @@ def token(agency: str, user: str, roles: tuple[str, ...], ttl: str) -> None:
 
     if run_with_database(work) is None:
         raise BadUserInput(f"no agency coded {agency!r}; `hub agencies` lists them")
-    click.echo(tokens.issue(secret=get_settings().resolved_secret_key(), agency_code=agency, user=user,
-                            roles=list(roles), ttl=lifetime))
+    secret = get_settings().resolved_secret_key()
+    issued = tokens.issue(secret=secret, agency_code=agency, user=user, roles=list(roles), ttl=lifetime)
+    click.echo(issued)
+    click.echo(f"token id {tokens.token_id(secret=secret, token=issued)} (`hub token revoke` it to end it early)",
+               err=True)
+
+
+@token.command("revoke")
+@click.argument("token_id", required=False)
+@click.option("--token", "value", default=None, help="The token itself, instead of its id.")
+@click.option("--reason", default=None, help="Why (kept with the revocation).")
+@reports_errors
+def token_revoke(token_id: str | None, value: str | None, reason: str | None) -> None:
+    """Revoke a token by its id (printed by `hub token`), or give the token itself with --token: every hub
+    process refuses it within HUB_REVOCATION_REFRESH_SECONDS."""
+    import getpass
+
+    from hub.auth import service as auth_service
+    from hub.auth import tokens
+
+    if (token_id is None) == (value is None):
+        raise BadUserInput("give the token's id, or --token TOKEN")
+    if value is not None:
+        token_id = tokens.token_id(secret=get_settings().resolved_secret_key(), token=value.strip())
+
+    async def work(settings: Settings, database: Any) -> bool:
+        return await auth_service.revoke(token_id=str(token_id), by=getpass.getuser(), reason=reason)
+
+    fresh = run_with_database(work)
+    click.echo(f"token {token_id} revoked" if fresh else f"token {token_id} was revoked already")
 
 
 @main.group()
@@ -415,3 +451,5 @@ def seed(scale: int, seed_value: int | None, reset: bool, if_empty: bool) -> Non
 
 
 main.add_command(audit_cli.audit)
+main.add_command(backup_cli.backup)
+main.add_command(backup_cli.restore)

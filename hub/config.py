@@ -8,7 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from limits import parse as parse_limit
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub.analytics.thresholds import Thresholds
@@ -46,6 +47,12 @@ class Settings(BaseSettings):
                                       description="supervision notices' indicators (docs/notices.md)")
 
     max_body_bytes: int = Field(default=4 * 1024 * 1024, description="largest request body accepted")
+    rate_limit_user: str = Field(default="600/minute", description="requests one user may send, per process, e.g. "
+                                 "600/minute or 20/second; empty: no limit")
+    rate_limit_agency: str = Field(default="3000/minute", description="requests one agency's users and systems "
+                                   "together may send, per process; empty: no limit")
+    revocation_refresh_seconds: float = Field(default=2.0, description="how often each process reads the revoked "
+                                              "tokens again: a revocation takes effect within this time")
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
@@ -82,6 +89,16 @@ class Settings(BaseSettings):
                                       "into a checkpoint (one hub process at a time, by a lease); 0: off")
     audit_gap_seconds: float = Field(default=30.0, description="how long the sealer waits for an audit number "
                                      "taken but not yet written before sealing it as never written")
+
+    @field_validator("rate_limit_user", "rate_limit_agency")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parse_limit(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a rate such as 600/minute or 20/second") from None
+        return value.strip()
 
     @property
     def case_match_window(self) -> timedelta:

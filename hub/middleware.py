@@ -1,10 +1,15 @@
-"""ASGI middleware in front of every route: request body size, then authentication."""
+"""ASGI middleware in front of every route: request body size, authentication, then rate limits."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -83,8 +88,9 @@ class Authentication:
     """
 
     def __init__(self, app: ASGIApp, *, secret: str, directory: auth_service.AgencyDirectory,
-                 ide_enabled: bool) -> None:
+                 revocations: auth_service.Revocations, ide_enabled: bool) -> None:
         self.app, self.secret, self.directory, self.ide_enabled = app, secret, directory, ide_enabled
+        self.revocations = revocations
 
     def _is_public(self, request: Request) -> bool:
         if request.url.path in PUBLIC_PATHS:
@@ -122,10 +128,43 @@ class Authentication:
             header = f"Bearer {cookie}"
         try:
             token = auth_service.bearer_token(header)
-            principal = await auth_service.authenticate(token=token, secret=self.secret, directory=self.directory)
+            principal = await auth_service.authenticate(token=token, secret=self.secret, directory=self.directory,
+                                                        revocations=self.revocations)
         except Unauthenticated as exc:
             response = error_response(401, exc.code, exc.message, **{"WWW-Authenticate": 'Bearer realm="mediation-hub"'})
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+class RateLimit:
+    """Per user and per agency request limits (`HUB_RATE_LIMIT_USER`, `HUB_RATE_LIMIT_AGENCY`, e.g.
+    "600/minute"), counted in this process (a sliding window, `limits`): over either, 429 RATE_LIMITED with
+    `Retry-After`. Runs after authentication; requests without a principal (health checks, the console's
+    files) are not counted. With N hub processes behind a balancer, a caller may reach N times the limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, per_user: str, per_agency: str) -> None:
+        self.app = app
+        self.limits = [(kind, parse_limit(text)) for kind, text in (("user", per_user), ("agency", per_agency))
+                       if text]
+        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = scope.get("state", {}).get("principal") if scope["type"] == "http" else None
+        if principal is None or not self.limits:
+            await self.app(scope, receive, send)
+            return
+        keys = {"user": (principal.agency_code, principal.user), "agency": (principal.agency_code,)}
+        for kind, limit in self.limits:
+            if not self.limiter.test(limit, kind, *keys[kind]):
+                reset = self.limiter.get_window_stats(limit, kind, *keys[kind]).reset_time
+                wait = max(1, math.ceil(reset - time.time()))
+                response = error_response(429, "RATE_LIMITED", f"more than {limit} requests for this {kind}; "
+                                          f"try again in {wait} s", **{"Retry-After": str(wait)})
+                await response(scope, receive, send)
+                return
+        for kind, limit in self.limits:
+            self.limiter.hit(limit, kind, *keys[kind])
         await self.app(scope, receive, send)

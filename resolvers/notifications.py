@@ -105,6 +105,9 @@ class WebhookMutation:
         return WebhookType.from_model(hook)
 
 
+REVOCATION_CHECK = 2.0  # seconds a quiet subscription waits before it looks at its token again
+
+
 def _fresh(info: Info[Context, None]) -> None:
     """A clean slate for resolving the next event: loaders that read the store anew, audit acts anew."""
     info.context.loaders = Loaders(info.context.request.app.state.agencies)
@@ -119,7 +122,8 @@ class EventSubscription:
                     "its handover, a petition or escalated petition on a case it is involved in, a warning raised in "
                     "its region, a meeting decision assigned to it, a deadline near. Only the caller's own agency's: "
                     "there is no argument to name another. Over WebSocket (graphql-transport-ws), authenticated by "
-                    "the connection's `Authorization` parameter (docs/subscriptions.md). Ends when the token expires.")
+                    "the connection's `Authorization` parameter (docs/subscriptions.md). Ends when the token expires or is "
+                    "revoked.")
     async def events(
         self, info: Info[Context, None],
         kinds: Annotated[list[EventKindEnum] | None, strawberry.argument(  # type: ignore[valid-type]
@@ -144,13 +148,18 @@ class EventSubscription:
                     _fresh(info)
                     yield HubEventType.from_model(event, principal.agency_code)
             expires = principal.expires_at
+            revocations = info.context.request.app.state.revocations
             while True:
+                left = (expires - datetime.now(timezone.utc)).total_seconds() if expires else REVOCATION_CHECK
+                if left <= 0:
+                    raise Unauthenticated("the token has expired; subscribe again with a new one")
+                if await revocations.is_revoked(principal.token_id):
+                    raise Unauthenticated("the token has been revoked; subscribe again with a new one")
                 try:
-                    left = (expires - datetime.now(timezone.utc)).total_seconds() if expires else None
-                    async with asyncio.timeout(left):  # not wait_for: in 3.11 it can swallow a cancel
+                    async with asyncio.timeout(min(left, REVOCATION_CHECK)):  # not wait_for: it can swallow a cancel
                         event = await subscriber.next()
                 except TimeoutError:
-                    raise Unauthenticated("the token has expired; subscribe again with a new one") from None
+                    continue  # look at the token again
                 except FellBehind as exc:
                     raise BadUserInput(str(exc), field="after", resumeAfter=exc.seq) from None
                 _fresh(info)

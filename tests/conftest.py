@@ -75,6 +75,7 @@ def settings(store_url: str, tmp_path: Path) -> Settings:
         webhook_poll_seconds=0,  # no background dispatcher: tests run `webhooks.pump` themselves
         watch_poll_seconds=0,  # no background watch: tests run `watch.scan` themselves
         audit_seal_seconds=0,  # no background sealer: tests seal the audit trail themselves
+        rate_limit_user="", rate_limit_agency="",  # tests send fast; tests/auth/test_rate_limits.py sets its own
     )
 
 

@@ -51,6 +51,7 @@ class Principal:
     user: str
     roles: frozenset[str]
     expires_at: datetime | None = None  # the token's expiry
+    token_id: str | None = None  # the token's id, for revocation
 
     @property
     def region_code(self) -> str:

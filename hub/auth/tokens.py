@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
@@ -30,6 +31,7 @@ class Claims:
     user: str
     roles: frozenset[str]
     expires_at: datetime
+    token_id: str | None = None  # `jti`: what `hub token revoke` names (None: a token issued before ids)
 
 
 def parse_ttl(text: str) -> timedelta:
@@ -49,8 +51,24 @@ def issue(*, secret: str, agency_code: str, user: str, roles: list[str], ttl: ti
     """A signed token."""
     issued = now or datetime.now(timezone.utc)
     payload = {"iss": ISSUER, "sub": user, "agency": agency_code, "roles": sorted(set(roles)),
-               "iat": issued, "exp": issued + ttl}
+               "iat": issued, "exp": issued + ttl, "jti": new_token_id()}
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def new_token_id() -> str:
+    """A token's id: 16 hex digits, random."""
+    return secrets.token_hex(8)
+
+
+def token_id(*, secret: str, token: str) -> str:
+    """The id of a token this hub signed (expired or not); UNAUTHENTICATED when it is not one, or has none."""
+    try:
+        payload = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"verify_exp": False})
+    except jwt.InvalidTokenError:
+        raise Unauthenticated("the token is not one this hub signed") from None
+    if not isinstance(payload.get("jti"), str):
+        raise Unauthenticated("the token has no id (issued before tokens had one): it lasts until it expires")
+    return str(payload["jti"])
 
 
 def verify(*, secret: str, token: str) -> Claims:
@@ -67,5 +85,7 @@ def verify(*, secret: str, token: str) -> Claims:
     agency, roles = payload.get("agency"), payload.get("roles", [])
     if not isinstance(agency, str) or not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthenticated("the token is malformed")
+    jti = payload.get("jti")
     return Claims(agency_code=agency, user=str(payload["sub"]), roles=frozenset(roles),
-                  expires_at=datetime.fromtimestamp(payload["exp"], timezone.utc))
+                  expires_at=datetime.fromtimestamp(payload["exp"], timezone.utc),
+                  token_id=jti if isinstance(jti, str) else None)

@@ -85,7 +85,8 @@ async def sign_in(request: Request) -> Response:
         if not isinstance(token, str) or not token.strip():
             raise Unauthenticated("请输入令牌 — paste the token the operator issued (`hub token`)")
         principal = await auth_service.authenticate(token=token.strip(), secret=settings.resolved_secret_key(),
-                                                    directory=request.app.state.agencies)
+                                                    directory=request.app.state.agencies,
+                                                    revocations=request.app.state.revocations)
     except ValueError:  # not JSON, or not UTF-8
         return error_response(400, "BAD_USER_INPUT", "send a JSON body: {\"token\": \"...\"}")
     except Unauthenticated as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hub.agencies.models import Agency
 from hub.audit.models import AuditEntry, AuditSeal, AuditSealLease
+from hub.auth.models import RevokedToken
 from hub.campaigns.models import Campaign, Enrolment
 from hub.cases.models import Case, CaseCounter, CaseFile, CaseNumber
 from hub.mediators.models import Mediator
@@ -35,6 +36,7 @@ DOCUMENT_MODELS: list[type] = [
     AuditEntry,
     AuditSeal,
     AuditSealLease,
+    RevokedToken,
     OutboxEvent,
     OutboxCursor,
     Webhook,
