@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
-from bench.common import free_port
+from bench.common import run_on_store
 from hub.audit import chain
 from hub.audit import service as audit_service
 from hub.audit import verify as audit_verify
@@ -31,7 +29,6 @@ from hub.audit.models import AuditEntry, AuditSeal, Outcome
 from hub.auth.policy import Principal
 from hub.cases.models import CaseCounter
 from hub.config import Settings
-from hub.store import local as local_store
 from hub.store import service as store_service
 from hub.store.service import store_now
 
@@ -113,16 +110,7 @@ def main() -> None:
     parser.add_argument("--url", default=None, help="a MongoDB server; default: a fresh local store")
     parser.add_argument("--db", default="bench_audit")
     args = parser.parse_args()
-    if args.url:
-        asyncio.run(run(args))
-        return
-    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
-        store = Settings(data_dir=Path(tmp), store_port=free_port(), store_backend="memory")
-        args.url = local_store.start(store).url
-        try:
-            asyncio.run(run(args))
-        finally:
-            local_store.stop(store)
+    run_on_store(args, lambda a: asyncio.run(run(a)))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -21,7 +22,9 @@ from typing import Any
 import httpx
 
 from hub.auth import tokens
+from hub.config import Settings
 from hub.notifications import webhooks
+from hub.store import local as local_store
 
 
 def bearer(secret: str, agency: str) -> dict[str, str]:
@@ -205,3 +208,18 @@ def profiled(pid: int, out: Path) -> Iterator[dict[str, float]]:
         counts[layer] = counts.get(layer, 0) + int(n)
         total += int(n)
     shares.update({name: n / total for name, n in sorted(counts.items(), key=lambda kv: -kv[1])} if total else {})
+
+
+def run_on_store(args: argparse.Namespace, run: Callable[[argparse.Namespace], object]) -> None:
+    """`run(args)` against `args.url`, or, without one, against a fresh local store (memory backend,
+    `HUB_STORE_HEAP` applies) started for it and removed afterwards."""
+    if args.url:
+        run(args)
+        return
+    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
+        store = Settings(data_dir=Path(tmp), store_port=free_port(), store_backend="memory")
+        args.url = local_store.start(store).url
+        try:
+            run(args)
+        finally:
+            local_store.stop(store)

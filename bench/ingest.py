@@ -20,17 +20,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
 import httpx
 from pymongo import MongoClient
 
-from bench.common import WebhookReceiver, bearer, free_port, peak_rss_mib, serving_process
+from bench.common import WebhookReceiver, bearer, peak_rss_mib, run_on_store, serving_process
 from hub.config import Settings
-from hub.store import local as local_store
 from hub.store import service as store_service
 from seeds import generator, loader
 
@@ -135,16 +132,7 @@ def main() -> None:
     parser.add_argument("--db", default="bench_ingest")
     args = parser.parse_args()
     args.secret = "bench-secret-of-at-least-thirty-two-bytes"
-    if args.url:
-        run(args)
-        return
-    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
-        store = Settings(data_dir=Path(tmp), store_port=free_port(), store_backend="memory")  # HUB_STORE_HEAP applies
-        args.url = local_store.start(store).url
-        try:
-            run(args)
-        finally:
-            local_store.stop(store)
+    run_on_store(args, run)
 
 
 if __name__ == "__main__":

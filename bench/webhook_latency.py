@@ -34,20 +34,17 @@ import asyncio
 import contextlib
 import os
 import statistics
-import tempfile
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
 from pymongo import MongoClient
 
-from bench.common import WebhookReceiver, bearer, free_port, percentile, serving_process, timed
+from bench.common import WebhookReceiver, bearer, percentile, run_on_store, serving_process, timed
 from bench.ingest import INGEST, _prepare
 from hub.config import Settings
-from hub.store import local as local_store
 
 SENDER = "QH-PMC-01"  # a township's people's mediation committee opens the cases and hands them over
 SOURCE = f"{SENDER}-SYS"
@@ -248,16 +245,7 @@ def main() -> None:
     parser.add_argument("--db", default="bench_webhooks")
     args = parser.parse_args()
     args.secret = "bench-secret-of-at-least-thirty-two-bytes"
-    if args.url:
-        run(args)
-        return
-    with tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp:
-        store = Settings(data_dir=Path(tmp), store_port=free_port(), store_backend="memory")  # HUB_STORE_HEAP applies
-        args.url = local_store.start(store).url
-        try:
-            run(args)
-        finally:
-            local_store.stop(store)
+    run_on_store(args, run)
 
 
 if __name__ == "__main__":

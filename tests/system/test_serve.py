@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from asgi_lifespan import LifespanManager
 
 from hub.app import create_app
@@ -16,15 +14,6 @@ from hub.config import Settings
 from hub.store import local as local_store
 from tests.conftest import free_port
 from tests.processes import HUB, hub_env, run_hub, wait_for_status
-
-
-@pytest.fixture
-def own_store(tmp_path: Path) -> Iterator[Settings]:
-    """A local store of this test's own, which the test may stop and start."""
-    settings = Settings(data_dir=tmp_path / "own", store_port=free_port())
-    local_store.start(settings)
-    yield settings
-    local_store.stop(settings)
 
 
 async def test_readyz_follows_the_store_down_and_back_up(own_store: Settings) -> None:
