@@ -36,7 +36,7 @@ from hub.auth import service as auth_service
 from hub.auth.service import AgencyDirectory, Revocations
 from hub.errors import BadUserInput, Forbidden, HubError, NotFound, Unauthenticated
 from hub.meetings import service as meeting_service
-from hub.middleware import TOKEN_COOKIE, Authentication, BodyLimit, RateLimit, error_response
+from hub.middleware import TOKEN_COOKIE, Authentication, BodyLimit, RateLimit, StoreUnavailable, error_response
 from hub.notices import service as notice_service
 from hub.notifications import watch, webhooks
 from hub.notifications.feed import Feed
@@ -226,7 +226,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         url = await run_in_threadpool(store_service.resolve_url, settings=settings)
-        client = store_service.open_client(url=url)
+        # A store that is down answers a request with UNAVAILABLE within HUB_READY_TIMEOUT, not after PyMongo's
+        # default 30 s; one that hangs mid-operation, after HUB_STORE_SOCKET_TIMEOUT.
+        wait_ms = int(settings.ready_timeout * 1000)
+        client = store_service.open_client(url=url, serverSelectionTimeoutMS=wait_ms, connectTimeoutMS=wait_ms,
+                                           socketTimeoutMS=int(settings.store_socket_timeout * 1000),
+                                           heartbeatFrequencyMS=1000,  # a store gone quiet is noticed within 1 s
+                                           event_listeners=[app.state.store_health])
         try:
             database = client[settings.db]
             await store_service.init_models(database=database)
@@ -276,13 +282,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.keys = PersonalDataKeys(settings.resolved_secret_key())
     app.state.audit_key = audit_chain.key_for(settings.resolved_secret_key())  # signs the audit trail's entries
     app.state.metrics = metrics
-    # Added innermost first: metrics see every response, the body limit runs before authentication.
+    # Added innermost first: metrics see every response (503s for a store that is down included), the body
+    # limit runs before authentication, the rate limits after it.
     app.state.agencies = AgencyDirectory()
     app.state.revocations = Revocations(refresh_seconds=settings.revocation_refresh_seconds)
     app.add_middleware(RateLimit, per_user=settings.rate_limit_user, per_agency=settings.rate_limit_agency)
     app.add_middleware(Authentication, secret=settings.resolved_secret_key(), directory=app.state.agencies,
                        revocations=app.state.revocations, ide_enabled=settings.env != "production")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.state.store_health = store_service.StoreHealth()
+    app.add_middleware(StoreUnavailable, health=app.state.store_health)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
 

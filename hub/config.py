@@ -40,7 +40,10 @@ class Settings(BaseSettings):
     store_java: str | None = Field(default=None, description="the java executable; default: JAVA_HOME's or PATH's")
     store_start_timeout: float = 60.0
 
-    ready_timeout: float = 1.5
+    ready_timeout: float = Field(default=1.5, description="seconds to wait for the store: /readyz's ping, and how "
+                                 "long a request waits for a store that is down before UNAVAILABLE")
+    store_socket_timeout: float = Field(default=120.0, description="seconds one store operation may take before "
+                                        "it fails (a store that hangs); above the slowest report")
     case_match_days: int = Field(default=90, description="window for matching a record to an open case")
     warnings: Thresholds = Field(default_factory=Thresholds, description="early-warning thresholds")
     notices: NoticeIndicators = Field(default_factory=NoticeIndicators,

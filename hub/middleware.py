@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from limits import parse as parse_limit
+from pymongo.errors import AutoReconnect
 from limits.storage import MemoryStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import Request
@@ -168,3 +169,43 @@ class RateLimit:
         for kind, limit in self.limits:
             self.limiter.hit(limit, kind, *keys[kind])
         await self.app(scope, receive, send)
+
+
+class StoreUnavailable:
+    """A request that fails because the store is not answering (PyMongo's AutoReconnect family: connection
+    refused or lost, no server within HUB_READY_TIMEOUT) gets 503 UNAVAILABLE with Retry-After, never a 500;
+    while the driver knows the store is down (`health`), every request but the health checks gets it at once.
+
+    GraphQL turns such errors into `UNAVAILABLE` field errors itself (schema/errors.py); this covers the rest:
+    authentication's reads, the reports and exports.
+    """
+
+    def __init__(self, app: ASGIApp, *, health: Any) -> None:
+        self.app, self.health = app, health  # hub.store.service.StoreHealth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.health.down and scope["path"] not in PUBLIC_PATHS:  # known down: say so at once
+            await self._unavailable(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except AutoReconnect:
+            if started:
+                raise  # too late to answer otherwise
+            await self._unavailable(scope, receive, send)
+
+    @staticmethod
+    async def _unavailable(scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(503, "UNAVAILABLE", "the database is not answering; try again shortly",
+                                  **{"Retry-After": "5"})
+        await response(scope, receive, send)

@@ -11,7 +11,7 @@ from typing import Any
 
 from beanie import init_beanie
 from bson.codec_options import TypeRegistry
-from pymongo import AsyncMongoClient, IndexModel, ReplaceOne, ReturnDocument
+from pymongo import AsyncMongoClient, IndexModel, ReplaceOne, ReturnDocument, monitoring
 from pymongo.errors import DuplicateKeyError
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -208,3 +208,29 @@ async def take_numbers(collection: Any, name: str, count: int = 1) -> range:
         start = int(before["value"]) + 1 if before else 1
         return range(start, start + count)
     raise RuntimeError(f"the counter {name!r} could not be incremented")
+
+
+class StoreHealth(monitoring.TopologyListener):
+    """Whether the store is answering, as the driver's own monitoring sees it: down once it has answered
+    and then no server is writable any more (a kill, a lost network, every member gone); up again as soon as
+    the monitor reaches a writable one. Requests are refused at once while it is down (hub.middleware
+    StoreUnavailable), instead of each of their store operations waiting out server selection."""
+
+    def __init__(self) -> None:
+        self.connected = False  # it answered at least once: before that, nothing is known to be down
+        self.writable = True
+
+    @property
+    def down(self) -> bool:
+        return self.connected and not self.writable
+
+    def opened(self, event: monitoring.TopologyOpenedEvent) -> None:
+        pass
+
+    def description_changed(self, event: monitoring.TopologyDescriptionChangedEvent) -> None:
+        writable = event.new_description.has_writable_server()
+        self.connected = self.connected or writable
+        self.writable = writable
+
+    def closed(self, event: monitoring.TopologyClosedEvent) -> None:
+        pass
