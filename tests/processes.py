@@ -6,9 +6,13 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from hub.config import Settings
 
 HUB = str(Path(sys.executable).with_name("hub"))
 
@@ -39,3 +43,20 @@ def wait_for_status(url: str, status: int, *, within: float) -> httpx.Response:
             last = exc
         time.sleep(0.1)
     raise AssertionError(f"{url} did not answer {status} within {within}s (last: {last!r})")
+
+
+@contextmanager
+def hub_serve(settings: Settings, port: int, log: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`hub serve` on `port` against the test's store and database (its secret and data dir), with `env`'s
+    HUB_* settings on top, its output appended to `log`; ready when it is yielded, stopped afterwards."""
+    variables = hub_env(HUB_MONGODB_URL=settings.mongodb_url or "", HUB_DB=settings.db, HUB_PORT=str(port),
+                        HUB_SECRET_KEY=settings.resolved_secret_key(), HUB_DATA_DIR=str(settings.data_dir), **env)
+    with log.open("ab") as out:
+        server = subprocess.Popen([HUB, "serve"], env=variables, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_status(f"http://127.0.0.1:{port}/readyz", 200, within=60)
+        yield server
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)

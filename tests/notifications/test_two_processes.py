@@ -20,7 +20,7 @@ from hub.notifications import webhooks
 from tests.conftest import TokenFor, free_port
 from tests.factories import batch, record
 from tests.notifications.conftest import Closed, Receiver, graphql_ws
-from tests.processes import HUB, hub_env, wait_for_status
+from tests.processes import hub_serve as serving
 
 INGEST = """mutation($input: IngestBatchInput!) { ingestRecords(input: $input) { rejected } }"""
 REGISTER = """mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) { secret } }"""
@@ -29,20 +29,11 @@ EVENTS = """subscription($after: Int) { events(after: $after) { key seq kind } }
 
 @contextmanager
 def hub_serve(settings: Settings, port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`hub serve` on `port` against the test's database, with quick polls and retries."""
-    env = hub_env(HUB_MONGODB_URL=settings.mongodb_url or "", HUB_DB=settings.db, HUB_PORT=str(port),
-                  HUB_SECRET_KEY=settings.resolved_secret_key(), HUB_DATA_DIR=str(settings.data_dir),
-                  HUB_WEBHOOK_POLL_SECONDS="0.2", HUB_WEBHOOK_BACKOFF_BASE="0.2", HUB_WEBHOOK_BACKOFF_CAP="0.5",
-                  HUB_WEBHOOK_TIMEOUT="2", HUB_SUBSCRIPTION_POLL_SECONDS="0.2", HUB_WATCH_POLL_SECONDS="0")
-    with log.open("ab") as out:
-        server = subprocess.Popen([HUB, "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for_status(f"http://127.0.0.1:{port}/readyz", 200, within=60)
+    """`hub serve` with quick polls and retries."""
+    with serving(settings, port, log, HUB_WEBHOOK_POLL_SECONDS="0.2", HUB_WEBHOOK_BACKOFF_BASE="0.2",
+                 HUB_WEBHOOK_BACKOFF_CAP="0.5", HUB_WEBHOOK_TIMEOUT="2", HUB_SUBSCRIPTION_POLL_SECONDS="0.2",
+                 HUB_WATCH_POLL_SECONDS="0") as server:
         yield server
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 @asynccontextmanager
@@ -102,7 +93,7 @@ async def test_two_processes_deliver_every_event_once_by_key_through_failures_an
                         async with subscriber(bases[1], hrss, second) as listening:
                             for n in range(6):  # to both processes in turn
                                 keys.append(await hand_over((one, two)[n % 2], sender, n))
-                            await until(lambda: len(second) >= 3, within=30, what="events on the second process")
+                            await until(lambda: len(second) >= 3, within=120, what="events on the second process")
                             killed.send_signal(signal.SIGKILL)
                             killed.wait(timeout=10)
                             await asyncio.gather(listening, return_exceptions=True)
@@ -114,11 +105,11 @@ async def test_two_processes_deliver_every_event_once_by_key_through_failures_an
                         async with subscriber(bases[1], hrss, second):  # resumes after its last event
                             for n in range(10, 12):
                                 keys.append(await hand_over(two, sender, n))
-                            await until(lambda: len(first) >= 12 and len(second) >= 12, within=60,
+                            await until(lambda: len(first) >= 12 and len(second) >= 12, within=120,
                                         what=f"12 events to each subscriber ({len(first)}, {len(second)})")
                             delivered = lambda: {r["headers"]["X-Hub-Event-Id"]  # noqa: E731
                                                  for r in receiver.on("/hrss")[2:]}
-                            await until(lambda: delivered() >= set(keys), within=60,
+                            await until(lambda: delivered() >= set(keys), within=120,
                                         what="every event accepted by the webhook receiver")
     # Each subscriber: every event, once, in order — across the kill for the second one.
     for received in (first, second):
