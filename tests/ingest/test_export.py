@@ -137,7 +137,9 @@ async def snapshot(database: AsyncDatabase, keys: PersonalDataKeys) -> dict[str,
         "record_sets": dict(record_sets),
         "cases": {d["case_no"]: without(d, "revision") async for d in database.cases.find()},
         "numbers": {d["_id"]: d["case_id"] async for d in database.case_numbers.find()},
-        "counters": {d["name"]: d["value"] async for d in database.counters.find()},
+        # The case numbers' counters; not the outbox's or the audit trail's, which count events and audited
+        # requests (a meeting's decisions, say), not records.
+        "counters": {d["name"]: d["value"] async for d in database.counters.find({"name": {"$regex": "^case-"}})},
         "persons": persons,
         "person_keys": {d["_id"]: d["person_id"] async for d in database.person_keys.find()},
     }
