@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any
@@ -95,17 +95,31 @@ async def insert_many(*, cases: Sequence[Case]) -> dict[str, dict[str, Any]]:
 
     Returns origin source key -> {_id, case_no} for every case asked for, new or existing.
     """
-    for documents, collection in (
-        ([stored_form(c) for c in cases], Case.get_pymongo_collection()),
-        ([{"_id": c.case_no, "case_id": c.id} for c in cases], CaseNumber.get_pymongo_collection()),
-    ):
-        if documents:
-            try:
-                await collection.insert_many(documents, ordered=False)
-            except BulkWriteError as exc:
-                if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-                    raise
-    return await find_opened(origins=[c.origin_source_key for c in cases])
+    if cases:
+        try:
+            await Case.get_pymongo_collection().insert_many([stored_form(c) for c in cases], ordered=False)
+        except BulkWriteError as exc:
+            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+                raise
+    opened = await find_opened(origins=[c.origin_source_key for c in cases])
+    await ensure_numbers(cases=list(opened.values()))
+    return opened
+
+
+async def ensure_numbers(*, cases: Sequence[Mapping[str, Any]]) -> None:
+    """Write the number document of each case ({_id, case_no}) that lacks one.
+
+    After the case itself, so a number always names a case; a process that died in between left a case no
+    number finds, which the replay that finds the case again (`find_opened`) repairs through this.
+    """
+    if not cases:
+        return
+    try:
+        await CaseNumber.get_pymongo_collection().insert_many(
+            [{"_id": c["case_no"], "case_id": c["_id"]} for c in cases], ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            raise
 
 
 def _rederive(
@@ -167,6 +181,38 @@ async def apply_records(*, records: Sequence[Record]) -> int:
         ops.append(_rederive(case, history.values(), stored.get(case["_id"]), kinds))
     changed = await _write(ops)
     await person_service.link_cases(pairs=[(p.person_id, r.case_id) for r in records for p in r.parties])
+    return changed
+
+
+async def complete(*, record_ids: Mapping[PydanticObjectId, Sequence[str]]) -> int:
+    """Finish what a batch cut short left undone, for stored records a replay finds (by case): fold the ones
+    their case file lacks, re-derive a case whose fields lag its file, link parties to the case again.
+
+    A process that dies between writing a batch's records and folding them leaves records no case shows; the
+    replay reports them UNCHANGED and calls this. Reads the cases, their files and their parties by `_id`;
+    writes nothing when all is done. Returns cases changed.
+    """
+    ids = list(record_ids)
+    if not ids:
+        return 0
+    cases, files, kinds = await asyncio.gather(
+        find_by_ids(Case.get_pymongo_collection(), ids), find_by_ids(CaseFile.get_pymongo_collection(), ids),
+        agency_service.kinds(),
+    )
+    stored = {f["_id"]: f.get("records", []) for f in files}
+    held = {h["_id"]: h for history in stored.values() for h in history}
+    missing = [r for rs in record_ids.values() for r in rs if r not in held]
+    found = {d["_id"]: d for d in await find_by_ids(Record.get_pymongo_collection(), missing)} if missing else {}
+    ops = []
+    for case in cases:
+        history = {h["_id"]: h for h in stored.get(case["_id"], [])}
+        history.update((r, found[r]) for r in record_ids[case["_id"]] if r in found)
+        ops.append(_rederive(case, history.values(), stored.get(case["_id"]), kinds))
+    changed = await _write(ops)
+    pairs = {(p["person_id"], doc["case_id"]) for doc in (held.get(r) or found.get(r)
+             for rs in record_ids.values() for r in rs) if doc for p in doc.get("parties", [])}
+    linked = await person_service.case_ids_of(person_ids=sorted({p for p, _ in pairs}))
+    await person_service.link_cases(pairs=sorted(pair for pair in pairs if pair[1] not in linked.get(pair[0], [])))
     return changed
 
 

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from pymongo.errors import ConnectionFailure
+
+from hub.errors import Unavailable
 from hub.ingest import files
 from hub.ingest import service as ingest_service
 from hub.ingest.service import DEFAULT_MATCH_WINDOW, RecordOutcome, RecordStatus
 from hub.people.crypto import PersonalDataKeys
+
+log = logging.getLogger(__name__)
+
+# How long one batch is retried while the store does not answer (a restart, a failover), and the waits
+# between tries. A retry is a replay: the records already written come back UNCHANGED (and are folded into
+# their cases if the lost try had not done so yet), so nothing is written twice.
+RETRY_FOR_SECONDS = 120.0
+RETRY_FIRST_WAIT, RETRY_LONGEST_WAIT = 0.5, 8.0
 
 
 @dataclass
@@ -39,12 +53,29 @@ async def ingest_rows(
     match_window: timedelta,
     summary: ImportSummary,
     rejected: list[tuple[files.FileRow, str]],
+    retry_for: float = RETRY_FOR_SECONDS,
 ) -> None:
-    """Ingest the records of these rows as one batch; count each outcome and keep each rejection."""
-    outcome = await ingest_service.ingest(
-        batch={"sourceSystem": source_system, "agency": agency, "records": list(records)},
-        keys=keys, match_window=match_window,
-    )
+    """Ingest the records of these rows as one batch; count each outcome and keep each rejection.
+
+    A connection error (the store down or restarting) retries the whole batch, with growing waits, for up to
+    `retry_for` seconds; then Unavailable.
+    """
+    batch = {"sourceSystem": source_system, "agency": agency, "records": list(records)}
+    give_up_at, wait = time.monotonic() + retry_for, RETRY_FIRST_WAIT
+    while True:
+        try:
+            outcome = await ingest_service.ingest(batch=batch, keys=keys, match_window=match_window)
+            break
+        except ConnectionFailure as exc:
+            if time.monotonic() + wait > give_up_at:
+                raise Unavailable(
+                    f"the store did not answer for {retry_for:.0f}s ({type(exc).__name__}); import the file "
+                    "again once it is back: the rows already written come back unchanged"
+                ) from None
+            log.warning("store unreachable (%s); retrying a batch of %d rows in %.1fs",
+                        type(exc).__name__, len(records), wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, RETRY_LONGEST_WAIT)
     for row, result in zip(rows, outcome.results, strict=True):
         summary.counts[result.status] += 1
         if result.status is RecordStatus.REJECTED:

@@ -172,6 +172,7 @@ async def ingest(
     await _check_references(items, agency_code)
     await _find_existing(items, agency_code)
     _check_referrals(items)
+    await _complete_replayed(items)
     live = [i for i in items if i.data and i.outcome.status is not RecordStatus.UNCHANGED]
     await _resolve_parties(live, source_system=source_system, keys=keys)
     await _attach_cases(live, source_system=source_system, match_window=match_window, now=now, may_join=may_join)
@@ -316,6 +317,16 @@ async def _find_existing(items: list[_Item], agency_code: str) -> None:
         seen[item.key] = revision
 
 
+async def _complete_replayed(items: list[_Item]) -> None:
+    """A replay completes the batch a dying process left half-written: its stored records get into their cases
+    (docs/reliability.md, "Faults")."""
+    replayed: dict[PydanticObjectId, list[str]] = {}
+    for item in items:
+        if item.data and item.outcome.status is RecordStatus.UNCHANGED and item.outcome.case_id is not None:
+            replayed.setdefault(item.outcome.case_id, []).append(record_key(*item.key))
+    await case_service.complete(record_ids=replayed)
+
+
 async def _resolve_parties(items: list[_Item], *, source_system: str, keys: PersonalDataKeys) -> None:
     """Resolve every party of every record to a Person id (one round trip or two)."""
     identities, seen_at, owners = [], [], []
@@ -348,6 +359,7 @@ async def _attach_cases(
     in_batch: dict[tuple[str, str], _Item] = {}
     openers = [i for i in items if i.data and i.data.case and not i.existing and not i.data.case_no and not i.data.case_ref]
     opened = await case_service.find_opened(origins=[_origin(i) for i in openers])
+    await case_service.ensure_numbers(cases=list(opened.values()))  # a replay: numbered, if a crash came first
     earliest = min((i.data.occurred_at for i in openers if i.data), default=now) - match_window
     candidates = await case_service.find_open_with_parties(
         person_ids=[p for i in openers for p in i.person_ids], since=earliest
@@ -380,12 +392,15 @@ async def _attach_cases(
             item.outcome.case_id, item.outcome.case_no = target["case_id"], target["case_no"]
         else:
             origin = _origin(item)
-            match = opened.get(origin) or _match_open_case(item, candidates, match_window)
+            match = opened.get(origin)
+            if match is not None:  # a replay: later records match it, even if its parties were never linked
+                candidates.append(_candidate(item, case_id=match["_id"], case_no=match["case_no"]))
+            match = match or _match_open_case(item, candidates, match_window)
             if match is not None:
                 item.outcome.case_id, item.outcome.case_no = match["_id"], match["case_no"]
             else:
                 new_cases[origin] = _new_case(item, origin)
-                candidates.append(_candidate(new_cases[origin], item))
+                candidates.append(_candidate(item, case_id=None, case_no=new_cases[origin].case_no))
                 item.outcome.case_no = new_cases[origin].case_no  # placeholder until numbered
         in_batch[item.key] = item
 
@@ -442,11 +457,13 @@ def _new_case(item: _Item, origin: str) -> Case:
     )
 
 
-def _candidate(case: Case, item: _Item) -> dict[str, Any]:
+def _candidate(item: _Item, *, case_id: PydanticObjectId | None, case_no: str) -> dict[str, Any]:
+    """The case `item` opens (or opened, before a crash), as a match candidate for the batch's later records."""
+    assert item.data is not None and item.data.case is not None
     return {
-        "_id": None, "case_no": case.case_no, "category": case.category.value,
-        "township_code": case.township_code, "opened_at": case.opened_at,
-        "party_ids": list(item.person_ids),
+        "_id": case_id, "case_no": case_no, "category": item.data.case.category.value,
+        "township_code": region_service.township_of(item.region) if item.region else None,
+        "opened_at": item.data.occurred_at, "party_ids": list(item.person_ids),
     }
 
 
