@@ -14,8 +14,10 @@ import strawberry
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo.errors import PyMongoError
+from strawberry.http.base import HTTPException as TransportError  # what strawberry raises to refuse a request
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -69,6 +71,33 @@ class HubGraphQL(GraphQL):
         )
         self.settings = settings
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Strawberry's own refusals of a request (not JSON, no query, variables not an object, …) as JSON
+        errors with a code, as every other error: strawberry answers them in plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except TransportError as exc:
+            response = transport_error(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """The GraphQL request in the body or query string; a body of JSON that is not an object (`null`, `3`,
+        `"query"`) is a bad request: strawberry calls `.get` on whatever the JSON held."""
+        try:
+            return await super().parse_http_body(request)
+        except AttributeError:
+            raise TransportError(400, 'the request body must be a JSON object: {"query": "…", "variables": {…}}') from None
+
+    def decode_json(self, data: str | bytes) -> object:
+        """The request body as JSON; a body that is not UTF-8 is a bad request, not a crash."""
+        try:
+            return super().decode_json(data)
+        except UnicodeDecodeError:
+            raise TransportError(400, "the request body is not valid UTF-8 JSON") from None
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:  # type: ignore[override]
         if isinstance(request, Request):
             response.graphql_response_json = GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
@@ -111,6 +140,22 @@ class HubGraphQL(GraphQL):
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 _HTTP_STATUS = {"GRAPHQL_VALIDATION_FAILED": 400, "BAD_USER_INPUT": 400, "QUERY_TOO_COMPLEX": 400,
                 "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+
+
+_TRANSPORT_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+
+
+def transport_error(status: int, message: str) -> Response:
+    """A request refused before GraphQL (malformed, wrong method or path): a JSON error with a code."""
+    return error_response(status, _TRANSPORT_CODES.get(status, "BAD_REQUEST"), message)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 and 405 (no such route, a method the route does not take), as JSON errors."""
+    assert isinstance(exc, HTTPException)
+    response = transport_error(exc.status_code, str(exc.detail))
+    response.headers.update(exc.headers or {})
+    return response
 
 
 def request_error_status(response_data: dict[str, Any]) -> int | None:
@@ -276,6 +321,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *export_routes.routes(),
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: http_error},
     )
     app.state.settings = settings
     app.state.schema = graphql.schema

@@ -70,6 +70,18 @@ class HubSchema(strawberry.Schema):
             if not is_expected(error):
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error)
 
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        """Queries and mutations only: a subscription is refused as a request error (its resolvers are streams,
+        for `stream`). Every error carries a code, those raised outside the operation too (strawberry turns an
+        exception in parsing or validation into an error after ErrorCodes has run)."""
+        allowed = kwargs.get("allowed_operation_types") or (OperationType.QUERY, OperationType.MUTATION)
+        kwargs["allowed_operation_types"] = tuple(t for t in allowed if t is not OperationType.SUBSCRIPTION)
+        result = await super().execute(*args, **kwargs)
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [e if (e.extensions or {}).get("code") else coded(e) for e in errors]
+        return result
+
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         """Subscriptions only (the WebSocket's way in): queries and mutations go over HTTP, where each
         request is authenticated, limited and audited on its own. Every streamed result's errors carry a

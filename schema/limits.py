@@ -136,8 +136,20 @@ def expanded_size(document: DocumentNode) -> int:
                if isinstance(d, OperationDefinitionNode))
 
 
+def has_empty_selection_set(document: DocumentNode) -> bool:
+    """Whether an operation, fragment, field or inline fragment has `{}` for its selections."""
+    def empty(selection_set: SelectionSetNode | None) -> bool:
+        if selection_set is None:
+            return False
+        return not selection_set.selections or any(empty(getattr(s, "selection_set", None))
+                                                   for s in selection_set.selections)
+
+    return any(empty(getattr(d, "selection_set", None)) for d in document.definitions)
+
+
 class DocumentSizeLimit(SchemaExtension):
-    """Refuses, right after parsing, a document whose fragments expand past `max_selections`.
+    """Refuses, right after parsing, a document whose fragments expand past `max_selections` (and one with
+    an empty selection set).
 
     graphql-core's own validation (and strawberry's depth limiter) walk every expanded spread, so a
     few hundred tokens of nested fragments would keep them busy for minutes; this check is linear.
@@ -149,6 +161,11 @@ class DocumentSizeLimit(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         yield
         document = self.execution_context.graphql_document
+        if document is not None and has_empty_selection_set(document):
+            # graphql-core parses `{}`, which the spec's grammar forbids, and strawberry's depth limiter
+            # then fails on it (max() of nothing).
+            raise GraphQLError("a selection set must select at least one field",
+                               extensions={"code": "GRAPHQL_VALIDATION_FAILED"})
         if document is not None and expanded_size(document) > self.max_selections:
             raise GraphQLError(f"the query expands to more than {self.max_selections:,} field selections; "
                                "use fewer or flatter fragments", extensions={"code": TOO_COMPLEX})

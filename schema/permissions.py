@@ -127,7 +127,8 @@ class CanManageMeetings(PolicyPermission):
     async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
                       source: Any = None) -> bool:
         source = kwargs.get("input")
-        meeting_id = kwargs.get("meeting_id") or getattr(source, "meeting_id", None)
+        # `meetingId: ""` names a meeting too (a bad one): only scheduling, which has none, goes by region.
+        meeting_id = kwargs["meeting_id"] if "meeting_id" in kwargs else getattr(source, "meeting_id", None)
         if meeting_id is None:
             path = await _region_path(info, source.region)
         else:
@@ -262,7 +263,7 @@ class CanRecordTraining(PolicyPermission):
 
 
 async def _campaign(kwargs: dict[str, Any]) -> Any:
-    raw = kwargs.get("campaign_id") or kwargs.get("id")
+    raw = kwargs["campaign_id"] if "campaign_id" in kwargs else kwargs.get("id")  # "" is a (bad) id too
     return await campaign_service.get(campaign_id=object_id(raw, "Campaign"))  # type: ignore[arg-type]
 
 

@@ -24,6 +24,7 @@ from hub.campaigns import service as campaign_service
 from hub.cases.derive import REPORTING_TZ, HandoverState, as_date, handover_states
 from hub.cases.models import OPEN_STATUSES, Case, CaseFile, CaseTag
 from hub.records.enums import HandoverStatus, PartyRole, PetitionLevel, RecordKind, RiskLevel
+from hub.errors import BadUserInput
 from hub.store.service import READ_BATCH_SIZE, find_by_ids
 
 
@@ -263,6 +264,9 @@ _FIELDS = ("case_no", "status", "opened_at", "last_activity_at", "lead_agency_co
 
 
 
+AS_OF_RANGE = (datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(9000, 1, 1, tzinfo=timezone.utc))
+
+
 async def load_scope(*, region: str, as_of: datetime, thresholds: Thresholds) -> Scope:
     """The region's cases, the petitions of those active within the petition windows, the handovers still
     pending, and the campaign enrolments not yet cleared."""
@@ -290,8 +294,15 @@ async def early_warnings(
     rules: Iterable[Rule] | None = None,
 ) -> list[EarlyWarning]:
     """Every warning the rules raise for the region's cases at `as_of` (now by default), most severe first."""
-    scope = await load_scope(region=region, as_of=as_utc(as_of) or datetime.now(timezone.utc),
-                             thresholds=thresholds or Thresholds())
+    try:
+        as_of = as_utc(as_of) or datetime.now(timezone.utc)
+        in_range = AS_OF_RANGE[0] <= as_of <= AS_OF_RANGE[1]
+    except OverflowError:  # 0001-01-01T00:00+08:00 has no UTC
+        in_range = False
+    if not in_range:
+        # The rules look back and ahead by their windows: year 1 or 9999 would overflow the arithmetic.
+        raise BadUserInput(f"asOf must lie between {AS_OF_RANGE[0].year} and {AS_OF_RANGE[1].year}", field="asOf")
+    scope = await load_scope(region=region, as_of=as_of, thresholds=thresholds or Thresholds())
     found = [w for rule in (rules or RULES) for w in RULES[rule](scope)]
     order = list(RULES)
     return sorted(found, key=lambda w: (SEVERITY_ORDER[w.severity], order.index(w.rule), w.case_no))

@@ -184,3 +184,11 @@ async def test_early_warnings_over_graphql(district: object, http: httpx.AsyncCl
     assert warning["ruleLabel"] == "越级信访" and "越级信访" in warning["reason"] and "省" in warning["reason"]
     assert warning["case"]["caseNo"] == numbers["ep-1"] and warning["responsibleAgency"]["code"] == "PB"
     assert warning["severity"] == "CRITICAL"
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01T00:00:00+00:00", "0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59+00:00"])
+async def test_an_as_of_out_of_range_is_bad_user_input(district: object, http: httpx.AsyncClient, as_of: str) -> None:
+    # Found by fuzzing (tests/system/test_fuzz.py): the rules' windows overflowed the date range (INTERNAL_SERVER_ERROR).
+    body = (await http.post("/graphql", json={"query": EARLY_WARNINGS,
+                                              "variables": {"region": DISTRICT, "asOf": as_of}})).json()
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "asOf"}, body

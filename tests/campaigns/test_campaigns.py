@@ -574,3 +574,9 @@ async def test_the_campaign_ledger_exports_to_excel_for_whoever_reads_the_enrolm
     own = load_workbook(io.BytesIO((await http.get("/exports/campaign.xlsx", params={"id": created["id"]})).content))
     assert [r[0] for r in own["清仓台账"].iter_rows(min_row=2, values_only=True)] == [cases.backlog_b]
     assert (await http.get("/exports/campaign.xlsx")).status_code == 400
+
+
+async def test_an_empty_campaign_id_is_bad_user_input(http: httpx.AsyncClient) -> None:
+    # Found by fuzzing (tests/system/test_fuzz.py): `campaignId: ""` fell through to no id at all (INTERNAL_SERVER_ERROR).
+    body = (await http.post("/graphql", json={"query": ENROL, "variables": {"id": "", "cases": []}})).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body

@@ -137,3 +137,11 @@ async def test_a_period_with_cases_is_summarised_by_participating_agency(
     assert set(rows) == {"HRSS", "COURT"}  # only participants, though PMC-A, PB and SO wrote records too
     assert rows["HRSS"]["key"][0]["label"] == "清河区人力资源和社会保障局"
     assert [(g["key"][0]["label"], g["figures"]["cases"]) for g in brief["byCategory"]["groups"]] == [("劳动争议", 1)]
+
+
+async def test_an_empty_meeting_id_is_bad_user_input(http: httpx.AsyncClient, district: object) -> None:
+    # Found by fuzzing (tests/system/test_fuzz.py): `meetingId: ""` was taken for "no meeting", and the permission
+    # check then read the region of an input addToAgenda does not have (INTERNAL_SERVER_ERROR).
+    for query, variables in ((AGENDA, {"id": "", "cases": []}), (COMPLETE, {"id": "", "key": "D1"})):
+        body = (await http.post("/graphql", json={"query": query, "variables": variables})).json()
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
