@@ -12,7 +12,6 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo import ReplaceOne, UpdateOne
-from pymongo.errors import BulkWriteError
 
 from hub.agencies import service as agency_service
 from hub.cases.derive import derive
@@ -21,9 +20,8 @@ from hub.errors import NotFound
 from hub.people import service as person_service
 from hub.records.models import Record
 from hub.records.service import to_document
-from hub.store.service import READ_BATCH_SIZE, bulk_write, find_by_ids, stored_form, take_numbers
+from hub.store.service import READ_BATCH_SIZE, bulk_write, find_by_ids, insert_new, stored_form, take_numbers
 
-DUPLICATE_KEY = 11000
 
 
 async def get(*, case_id: PydanticObjectId) -> Case | None:
@@ -95,12 +93,7 @@ async def insert_many(*, cases: Sequence[Case]) -> dict[str, dict[str, Any]]:
 
     Returns origin source key -> {_id, case_no} for every case asked for, new or existing.
     """
-    if cases:
-        try:
-            await Case.get_pymongo_collection().insert_many([stored_form(c) for c in cases], ordered=False)
-        except BulkWriteError as exc:
-            if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-                raise
+    await insert_new(Case.get_pymongo_collection(), [stored_form(c) for c in cases])
     opened = await find_opened(origins=[c.origin_source_key for c in cases])
     await ensure_numbers(cases=list(opened.values()))
     return opened
@@ -112,14 +105,7 @@ async def ensure_numbers(*, cases: Sequence[Mapping[str, Any]]) -> None:
     After the case itself, so a number always names a case; a process that died in between left a case no
     number finds, which the replay that finds the case again (`find_opened`) repairs through this.
     """
-    if not cases:
-        return
-    try:
-        await CaseNumber.get_pymongo_collection().insert_many(
-            [{"_id": c["case_no"], "case_id": c["_id"]} for c in cases], ordered=False)
-    except BulkWriteError as exc:
-        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-            raise
+    await insert_new(CaseNumber.get_pymongo_collection(), [{"_id": c["case_no"], "case_id": c["_id"]} for c in cases])
 
 
 def _rederive(

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import BulkWriteError
 
 from hub.agencies import service as agency_service
 from hub.auth.policy import RESTRICTED_READERS
@@ -21,7 +20,7 @@ from hub.cases.models import Case, CaseCounter
 from hub.notifications.models import Delivery, DeliveryStatus, EventKind, OutboxCursor, OutboxEvent
 from hub.records.enums import RecordKind, Visibility
 from hub.records.models import Record
-from hub.store.service import find_by_ids, store_now, take_numbers
+from hub.store.service import find_by_ids, insert_new, store_now, take_numbers
 
 SEQ_COUNTER = "outbox-seq"
 PRUNED_COUNTER = "outbox-pruned"  # the newest seq pruning has deleted
@@ -128,14 +127,8 @@ async def append(events: Iterable[OutboxEvent]) -> int:
     for event, seq in zip(fresh, await allocate_seqs(len(fresh))):
         event.seq = seq
     documents = [e.model_dump(by_alias=True, exclude={"revision_id"}) for e in fresh]
-    try:
-        await OutboxEvent.get_pymongo_collection().insert_many(documents, ordered=False)
-    except BulkWriteError as exc:  # a concurrent writer got there first: its event stands (its seq leaves a gap)
-        if any(err.get("code") != 11000 for err in exc.details.get("writeErrors", [])):
-            raise
-        written = len(fresh) - len(exc.details.get("writeErrors", []))
-    else:
-        written = len(fresh)
+    # A concurrent writer that got there first: its event stands (the seq this one took leaves a gap).
+    written = len(await insert_new(OutboxEvent.get_pymongo_collection(), documents))
     if written:
         _written()
     return written

@@ -36,7 +36,7 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 from hub.agencies import service as agency_service
 from hub.agencies.models import AgencyKind
@@ -53,7 +53,7 @@ from hub.meetings.models import DecisionStatus, JointMeeting
 from hub.notifications import outbox
 from hub.notifications.models import EventKind, OutboxEvent, RaisedWarning, WatchLease
 from hub.regions.models import Region
-from hub.store.service import READ_BATCH_SIZE, find_by_ids, store_now
+from hub.store.service import READ_BATCH_SIZE, find_by_ids, insert_new, store_now
 
 log = logging.getLogger("hub.watch")
 
@@ -207,21 +207,6 @@ class Audience:
         return sorted(told | acting)
 
 
-async def _insert_ignoring_duplicates(collection: Any, documents: list[dict[str, Any]]) -> set[Any]:
-    """Insert what is not there yet; the `_id`s this call inserted (another round's stand)."""
-    if not documents:
-        return set()
-    try:
-        await collection.insert_many(documents, ordered=False)
-    except BulkWriteError as exc:  # another round (a lease that ran out) stored some first: theirs stand
-        errors = exc.details.get("writeErrors", [])
-        if any(err.get("code") != 11000 for err in errors):
-            raise
-        lost = {err["index"] for err in errors}
-        return {d["_id"] for n, d in enumerate(documents) if n not in lost}
-    return {d["_id"] for d in documents}
-
-
 async def watch_warnings(scope: Scope, *, region: str, baselined: bool, audience: Audience,
                          result: ScanResult, limit: int) -> tuple[list[OutboxEvent], list[str]]:
     """The region's warnings compared with those stored: the new ones stored, the cleared ones removed.
@@ -250,7 +235,8 @@ async def watch_warnings(scope: Scope, *, region: str, baselined: bool, audience
             raised_at=raised_at, told=not baselined,
             event_key=warning_key(w, ref=ref, raised_at=raised_at) if baselined else None,
         ).model_dump(by_alias=True, exclude={"revision_id"}))
-    inserted = await _insert_ignoring_duplicates(collection, documents)
+    # Another round (a lease that ran out) may have stored some first: theirs stand, and it tells them.
+    inserted = {documents[n]["_id"] for n in await insert_new(collection, documents)}
     if not baselined:
         return [], []
     to_tell = [(d["_id"], d["event_key"]) for d in documents if d["_id"] in inserted]

@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 import httpx
 from beanie import PydanticObjectId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.errors import BulkWriteError
 
 from hub.config import Settings
 from hub.errors import BadUserInput, NotFound
@@ -40,7 +39,7 @@ from hub.notifications.models import (
     EPOCH, Delivery, DeliveryStatus, EventKind, OutboxCursor, OutboxEvent, Webhook,
 )
 from hub.people.crypto import PersonalDataKeys
-from hub.store.service import find_by_ids, store_now
+from hub.store.service import find_by_ids, insert_new, store_now
 
 log = logging.getLogger("hub.webhooks")
 
@@ -194,15 +193,7 @@ async def fan_out(*, settings: Settings, now: datetime, consumer: str = CONSUMER
                     event_kind=event.kind, case_no=event.case_no, body=event_body(event, hook.agency_code),
                     created_at=now, next_attempt_at=now,
                 ).model_dump(by_alias=True, exclude={"id", "revision_id"}))
-    created = len(documents)
-    if documents:
-        try:
-            await Delivery.get_pymongo_collection().insert_many(documents, ordered=False)
-        except BulkWriteError as exc:  # another process created some first
-            errors = exc.details.get("writeErrors", [])
-            if any(err.get("code") != 11000 for err in errors):
-                raise
-            created -= len(errors)
+    created = len(await insert_new(Delivery.get_pymongo_collection(), documents))  # another process's stand
     await cursors.update_one({"_id": consumer}, {"$max": {"seq": taken[-1].seq}, "$set": {"updated_at": now}},
                              upsert=True)
     return len(taken), created

@@ -9,12 +9,11 @@ from datetime import datetime
 
 from beanie import PydanticObjectId
 from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError
 
 from hub.people import identity
 from hub.people.crypto import PersonalDataKeys
 from hub.people.models import Person, PersonKey
-from hub.store.service import bulk_write, find_by_ids
+from hub.store.service import bulk_write, find_by_ids, insert_new
 from hub.records.enums import PartyKind
 
 
@@ -201,13 +200,8 @@ async def _add_keys(pairs: Sequence[tuple[str, str]]) -> None:
     """Record match keys; a key written concurrently by another batch is left as it is."""
     if not pairs:
         return
-    try:
-        await PersonKey.get_pymongo_collection().insert_many(
-            [{"_id": key, "person_id": pid} for key, pid in dict(pairs).items()], ordered=False
-        )
-    except BulkWriteError as exc:
-        if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-            raise
+    await insert_new(PersonKey.get_pymongo_collection(),
+                     [{"_id": key, "person_id": pid} for key, pid in dict(pairs).items()])
 
 
 def _match(party: PartyIdentity, by_key: dict[str, dict]) -> dict | None:

@@ -9,9 +9,8 @@ from pymongo import ReplaceOne
 from pymongo.errors import BulkWriteError
 
 from hub.records.models import Record, record_key
-from hub.store.service import bulk_write, find_by_ids, stored_form
+from hub.store.service import DUPLICATE_KEY, bulk_write, find_by_ids, stored_form
 
-DUPLICATE_KEY = 11000
 # `kind` and `details.status`: a REFERRAL's stored state, which a new revision may not take back.
 _KEY_FIELDS = {"source_system": 1, "source_id": 1, "source_revision": 1, "case_id": 1, "case_no": 1,
                "kind": 1, "agency_code": 1, "details.status": 1, "details.toAgency": 1}

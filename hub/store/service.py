@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -12,7 +12,7 @@ from typing import Any
 from beanie import init_beanie
 from bson.codec_options import TypeRegistry
 from pymongo import AsyncMongoClient, IndexModel, ReplaceOne, ReturnDocument, monitoring
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.config import Settings
@@ -234,3 +234,22 @@ class StoreHealth(monitoring.TopologyListener):
 
     def closed(self, event: monitoring.TopologyClosedEvent) -> None:
         pass
+
+
+DUPLICATE_KEY = 11000  # the server's error code for a unique key taken
+
+
+async def insert_new(collection: Any, documents: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert the documents, unordered, leaving out those whose unique key another writer stored first (theirs
+    stand); any other error is raised. Returns the positions of the documents this call inserted."""
+    if not documents:
+        return []
+    try:
+        await collection.insert_many(list(documents), ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(err.get("code") != DUPLICATE_KEY for err in errors):
+            raise
+        lost = {err["index"] for err in errors}
+        return [n for n in range(len(documents)) if n not in lost]
+    return list(range(len(documents)))
