@@ -278,6 +278,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                            socketTimeoutMS=int(settings.store_socket_timeout * 1000),
                                            heartbeatFrequencyMS=1000,  # a store gone quiet is noticed within 1 s
                                            event_listeners=[app.state.store_health])
+        app.state.store_health.client = client
         try:
             database = client[settings.db]
             await store_service.init_models(database=database)

@@ -219,9 +219,12 @@ class StoreHealth(monitoring.TopologyListener):
     def __init__(self) -> None:
         self.connected = False  # it answered at least once: before that, nothing is known to be down
         self.writable = True
+        self.client: AsyncMongoClient | None = None  # when set, asked directly: its events arrive late
 
     @property
     def down(self) -> bool:
+        if self.client is not None and self.connected:
+            return not self.client.topology_description.has_writable_server()
         return self.connected and not self.writable
 
     def opened(self, event: monitoring.TopologyOpenedEvent) -> None:

@@ -18,10 +18,11 @@ from tests.processes import HUB, hub_env, run_hub, wait_for_status
 
 async def test_readyz_follows_the_store_down_and_back_up(own_store: Settings) -> None:
     settings = Settings(
-        mongodb_url=own_store.local_store_url, db="readiness", data_dir=own_store.data_dir
+        mongodb_url=own_store.local_store_url, db="readiness", data_dir=own_store.data_dir,
+        webhook_poll_seconds=0, watch_poll_seconds=0, audit_seal_seconds=0,  # no background rounds to wait for
     )
     app = create_app(settings)
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=60):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
             assert (await http.get("/readyz")).status_code == 200

@@ -38,7 +38,7 @@ async def test_reads_and_writes_get_unavailable_quickly_and_recover(own_store: S
     committee = {"Authorization": "Bearer " + tokens.issue(secret=SECRET, agency_code="QH-PMC-01", user="调解员",
                                                           roles=[], ttl=timedelta(hours=1))}
     payload = batch("QH-PMC-01", record("down-1", "INTAKE"))
-    async with LifespanManager(app):
+    async with LifespanManager(app, startup_timeout=60):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test",
                                      headers=headers, timeout=60) as http:
             assert (await http.post("/graphql", json=CASES)).json()["data"]["cases"]["totalCount"] == 0
