@@ -62,6 +62,7 @@ def serve(host: str | None, port: int | None) -> None:
         access_log=False,
         ws="websockets-sansio",  # the subscriptions' WebSocket (uvicorn's legacy `websockets` one is deprecated)
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is held to the same limit as a request body
+        timeout_graceful_shutdown=settings.shutdown_timeout,  # a client that never closes cannot hold a stop
     )
 
 

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
                                  "600/minute or 20/second; empty: no limit")
     rate_limit_agency: str = Field(default="3000/minute", description="requests one agency's users and systems "
                                    "together may send, per process; empty: no limit")
+    shutdown_timeout: float = Field(default=10.0, description="seconds `hub serve` waits, on SIGTERM, for open "
+                                    "requests and subscriptions to finish before it cancels them")
     revocation_refresh_seconds: float = Field(default=2.0, description="how often each process reads the revoked "
                                               "tokens again: a revocation takes effect within this time")
     max_depth: int = 12

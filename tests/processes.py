@@ -57,6 +57,18 @@ def hub_serve(settings: Settings, port: int, log: Path, **env: str) -> Iterator[
         wait_for_status(f"http://127.0.0.1:{port}/readyz", 200, within=60)
         yield server
     finally:
-        if server.poll() is None:
-            server.terminate()
-            server.wait(timeout=30)
+        stop(server, log)
+
+
+def stop(server: subprocess.Popen[bytes], log: Path, *, within: float = 30) -> None:
+    """SIGTERM, and fail with the log's tail if the process has not stopped `within` seconds (then SIGKILL)."""
+    if server.poll() is not None:
+        return
+    server.terminate()
+    try:
+        server.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+        tail = log.read_text(errors="replace")[-4000:] if log.exists() else ""
+        raise AssertionError(f"hub serve did not stop within {within}s of SIGTERM; its log ends:\n{tail}") from None
