@@ -74,7 +74,9 @@ async def test_store_killed_mid_import_loses_nothing_once_imported_again(tmp_pat
         pid = int(pid_file.read_text())
         os.kill(pid, signal.SIGKILL)
         killed_at = time.monotonic() - t0
-        time.sleep(2)  # the importer meets a refused connection and backs off
+        # The importer meets a refused connection and backs off. Down for longer than the client's server
+        # selection (5 s), so that the driver's own retry of a read cannot hide the outage from the importer.
+        time.sleep(7)
         restarted = run_hub("store", "start", env=store_env, timeout=120)
         assert restarted.returncode == 0, restarted.stderr
         after_restart = records_now(url)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 
+import pytest
 from pymongo import MongoClient
+from pymongo.errors import BulkWriteError
 
 from hub.config import Settings
 from hub.store import local as local_store
+from hub.store.service import DUPLICATE_KEY
 from tests.conftest import free_port
 from tests.processes import hub_env, run_hub
 
@@ -95,3 +101,52 @@ def test_the_store_reports_a_wire_version_current_drivers_accept(store_url: str)
         hello = client.admin.command("isMaster")
     assert hello["maxWireVersion"] >= 9  # PyMongo 4.18+ refuses anything older
 
+
+
+def test_a_killed_h2_store_rebuilds_its_indexes_from_the_documents(tmp_path: Path) -> None:
+    """A kill can keep a document its indexes lack; the next start rebuilds them, so duplicates stay duplicates."""
+    settings = Settings(data_dir=tmp_path, store_port=free_port(), store_backend="h2")
+    env = hub_env(HUB_DATA_DIR=str(tmp_path), HUB_STORE_PORT=str(settings.store_port), HUB_STORE_BACKEND="h2")
+    rebuilt = "did not close"
+    started = run_hub("store", "start", env=env)  # a process of its own, which init reaps once killed
+    assert started.returncode == 0, started.stderr
+    pid = local_store.status(settings).pid
+    try:
+        with MongoClient(settings.local_store_url) as client:
+            things = client.kept.things
+            things.create_index("key", unique=True)
+            for batch in range(40):  # MVStore commits in the background while these land
+                things.insert_many([{"_id": f"{batch}-{n}", "key": f"k{batch}-{n}"} for n in range(250)])
+        os.kill(pid, signal.SIGKILL)
+        _wait_gone(pid)
+
+        local_store.start(settings)
+        assert local_store.tail_log(settings, lines=200).count(rebuilt) == 1
+        with MongoClient(settings.local_store_url) as client:
+            things = client.kept.things
+            kept = list(things.find({}, {"_id": 1, "key": 1}))
+            assert kept, "the H2 file kept nothing across the kill"
+            with pytest.raises(BulkWriteError) as again:
+                things.insert_many(kept, ordered=False)
+            codes = {error["code"] for error in again.value.details["writeErrors"]}
+            assert codes == {DUPLICATE_KEY}
+            assert len(again.value.details["writeErrors"]) == len(kept)
+            by_key = things.find_one({"key": kept[-1]["key"]})
+            assert by_key is not None and by_key["_id"] == kept[-1]["_id"]
+
+        local_store.stop(settings)  # a clean stop: the next start rebuilds nothing
+        local_store.start(settings)
+        assert local_store.tail_log(settings, lines=200).count(rebuilt) == 1
+    finally:
+        local_store.stop(settings)
+
+
+def _wait_gone(pid: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} still there after SIGKILL")

@@ -12,6 +12,7 @@ import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
+import org.h2.mvstore.MVStore;
 
 /**
  * The hub's local store: mongo-java-server on one TCP port, with the memory backend (fast, gone on
@@ -20,6 +21,13 @@ import io.netty.channel.Channel;
  * <pre>java -Xmx2g -jar localstore.jar --host 127.0.0.1 --port 27018 --backend h2 --data-file var/store/hub.mv</pre>
  *
  * SIGTERM shuts it down cleanly (the H2 file is committed and closed).
+ *
+ * <p>The H2 backend is not crash-safe on its own: a write puts the document into the collection's map
+ * and then into each unique index's map, and MVStore commits in the background, so a kill can keep
+ * a document that its indexes do not have (the next insert of that _id then fails with an internal
+ * error instead of a duplicate key). A marker file next to the data file says whether the last run
+ * closed cleanly; after a run that did not, every index map is removed before the backend opens, and
+ * the backend rebuilds each index from the documents it holds.
  */
 public final class LocalStore {
 
@@ -56,6 +64,7 @@ public final class LocalStore {
             System.exit(2);
             return;
         }
+        Path marker = options.dataFile() == null ? null : openMarker(options.dataFile());
         MongoBackend backend = open(options);
         backend.version(VERSION);
         MongoServer server = new MongoServer(backend);
@@ -67,6 +76,13 @@ public final class LocalStore {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.shutdownNow();
+            if (marker != null) {
+                try {
+                    Files.deleteIfExists(marker);
+                } catch (java.io.IOException e) {
+                    System.err.println("localstore: cannot remove " + marker + ": " + e.getMessage());
+                }
+            }
             stopped.countDown();
         }, "localstore-shutdown"));
         stopped.await();
@@ -82,6 +98,39 @@ public final class LocalStore {
             throw new IllegalStateException("cannot create the folder of " + options.dataFile(), e);
         }
         return new H2(options.dataFile().toString());
+    }
+
+    /**
+     * Creates the marker of an open data file, first rebuilding the indexes if the marker is already
+     * there (the last run was killed).
+     */
+    private static Path openMarker(Path dataFile) {
+        Path marker = dataFile.resolveSibling(dataFile.getFileName() + ".open");
+        try {
+            if (Files.exists(marker) && Files.exists(dataFile)) {
+                int removed = dropIndexMaps(dataFile.toString());
+                System.err.printf("localstore: the last run did not close %s cleanly; rebuilding its %d indexes"
+                    + " from the documents%n", dataFile, removed);
+            }
+            Files.createDirectories(marker.toAbsolutePath().getParent());
+            Files.writeString(marker, Long.toString(ProcessHandle.current().pid()));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot write " + marker, e);
+        }
+        return marker;
+    }
+
+    /** Removes every unique index's map ("db.collection._index_name"); the backend rebuilds empty ones. */
+    static int dropIndexMaps(String fileName) {
+        MVStore store = MVStore.open(fileName);
+        try {
+            List<String> names = store.getMapNames().stream().filter(name -> name.contains("._index_")).toList();
+            names.forEach(store::removeMap);
+            store.commit();
+            return names.size();
+        } finally {
+            store.close();
+        }
     }
 
     static Document identify(Document response, String command) {
