@@ -141,6 +141,30 @@ def test_a_killed_h2_store_rebuilds_its_indexes_from_the_documents(tmp_path: Pat
         local_store.stop(settings)
 
 
+def test_a_killed_h2_store_keeps_every_write_it_acknowledged(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, store_port=free_port(), store_backend="h2")
+    env = hub_env(HUB_DATA_DIR=str(tmp_path), HUB_STORE_PORT=str(settings.store_port), HUB_STORE_BACKEND="h2")
+    started = run_hub("store", "start", env=env)
+    assert started.returncode == 0, started.stderr
+    pid = local_store.status(settings).pid
+    try:
+        with MongoClient(settings.local_store_url) as client:
+            things = client.kept.things
+            for n in range(20):
+                things.insert_one({"_id": n})
+            things.update_one({"_id": 0}, {"$set": {"changed": True}})
+            things.delete_one({"_id": 19})
+            os.kill(pid, signal.SIGKILL)  # at once: MVStore alone would have committed none of it yet
+        _wait_gone(pid)
+        local_store.start(settings)
+        with MongoClient(settings.local_store_url) as client:
+            kept = list(client.kept.things.find().sort("_id", 1))
+        assert [d["_id"] for d in kept] == list(range(19))
+        assert kept[0].get("changed") is True
+    finally:
+        local_store.stop(settings)
+
+
 def _wait_gone(pid: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

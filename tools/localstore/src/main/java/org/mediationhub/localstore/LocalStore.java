@@ -3,6 +3,7 @@ package org.mediationhub.localstore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
 import de.bwaldvogel.mongo.MongoBackend;
@@ -148,7 +149,16 @@ public final class LocalStore {
         }
     }
 
-    /** The H2 MVStore backend, naming itself in buildInfo. */
+    /** The commands that change data: the H2 file is committed before the store answers them. */
+    static final Set<String> WRITES = Set.of("insert", "update", "delete", "findandmodify", "create", "drop",
+        "dropdatabase", "createindexes", "dropindexes", "renamecollection");
+
+    /**
+     * The H2 MVStore backend, naming itself in buildInfo. It commits the file before it answers a write, so a
+     * kill of the store loses no write it acknowledged (MVStore alone commits about once a second, and a kill
+     * lost the writes of that second, answered ones included). The commit writes to the file but does not
+     * sync it: a power cut can still lose what the disk had not written.
+     */
     static final class H2 extends H2Backend {
         H2(String fileName) {
             super(fileName);
@@ -156,7 +166,13 @@ public final class LocalStore {
 
         @Override
         public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
-            return identify(super.handleCommand(channel, databaseName, command, query), command);
+            try {
+                return identify(super.handleCommand(channel, databaseName, command, query), command);
+            } finally {
+                if (WRITES.contains(command.toLowerCase(java.util.Locale.ROOT))) {
+                    commit();
+                }
+            }
         }
     }
 
