@@ -87,6 +87,7 @@ class Case(Document):
     responsible_person: str | None = None
     deadline: date | None = None
     revision: int = 0
+    file_version: int = 0  # the version of the case file its derived fields were derived from
 
     # Derived from records (see hub.cases.derive).
     parties: list[CaseParty] = Field(default_factory=list)
@@ -155,12 +156,14 @@ class CaseFile(Document):
 
     Kept apart from `Case` so that lists, searches and aggregations over cases read slim
     documents, while one case's timeline is a single `_id` look-up (the records collection,
-    keyed by source, would need a scan or a secondary index by case for it). Written whole.
+    keyed by source, would need a scan or a secondary index by case for it). Written whole, by a
+    compare-and-swap on `version`, so that two batches adding records to one case at once both land.
     """
 
     id: PydanticObjectId | None = None  # type: ignore[assignment]  # the case's _id
     records: list[dict[str, Any]] = Field(default_factory=list)
     record_count: int = 0
+    version: int = 0
 
     def timeline(self) -> list[Record]:
         """The case's records in time order, typed by kind."""
@@ -170,9 +173,9 @@ class CaseFile(Document):
         name = "case_files"
 
 
-def file_contents(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """The stored form of a case file holding these records (in time order)."""
-    return {"records": records, "record_count": len(records)}
+def file_contents(records: list[dict[str, Any]], *, version: int) -> dict[str, Any]:
+    """The stored form of a case file holding these records (in time order), at this version."""
+    return {"records": records, "record_count": len(records), "version": version}
 
 
 class CaseNumber(Document):

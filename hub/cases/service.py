@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import random
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo import ReplaceOne, UpdateOne
+from pymongo.errors import BulkWriteError
 
 from hub.agencies import service as agency_service
 from hub.cases.derive import derive
 from hub.cases.models import OPEN_STATUSES, Case, CaseCounter, CaseFile, CaseNumber, file_contents
-from hub.errors import NotFound
+from hub.errors import Conflict, NotFound
 from hub.people import service as person_service
 from hub.records.models import Record
 from hub.records.service import to_document
-from hub.store.service import READ_BATCH_SIZE, bulk_write, find_by_ids, insert_new, stored_form, take_numbers
+from hub.store.service import DUPLICATE_KEY, READ_BATCH_SIZE, bulk_write, find_by_ids, insert_new, stored_form, take_numbers
 
 
 
@@ -108,35 +110,90 @@ async def ensure_numbers(*, cases: Sequence[Mapping[str, Any]]) -> None:
     await insert_new(CaseNumber.get_pymongo_collection(), [{"_id": c["case_no"], "case_id": c["_id"]} for c in cases])
 
 
+async def discard_if_empty(*, case_ids: Sequence[PydanticObjectId]) -> None:
+    """Remove cases no record is on, with their files and numbers (hub.ingest.service: a case a batch opened for
+    a record that a concurrent batch stored first, on another case). The number is not given out again."""
+    for case_id in case_ids:
+        if await Record.get_pymongo_collection().find_one({"case_id": case_id}, {"_id": 1}) is not None:
+            continue
+        case = await Case.get_pymongo_collection().find_one_and_delete({"_id": case_id}, {"case_no": 1})
+        await CaseFile.get_pymongo_collection().delete_one({"_id": case_id})
+        await person_service.unlink_case(case_id=case_id)
+        if case is not None:
+            await CaseNumber.get_pymongo_collection().delete_one({"_id": case["case_no"], "case_id": case_id})
+
+
+FOLD_ATTEMPTS = 30
+
+# case id -> its records, given the cases to fold and their files as read (case id -> file document)
+Histories = Callable[[list[Any], dict[Any, dict[str, Any]]], Awaitable[dict[Any, Iterable[dict[str, Any]]]]]
+
+
 def _rederive(
-    case: dict[str, Any], history: Iterable[dict[str, Any]], stored: list[dict[str, Any]] | None,
-    kinds: dict[str, str],
-) -> tuple[UpdateOne | None, ReplaceOne | None]:
-    """The writes that bring a case's file and derived fields up to date (None where none is due)."""
+    case: dict[str, Any], history: Iterable[dict[str, Any]], stored: dict[str, Any] | None, kinds: dict[str, str],
+) -> tuple[Any, UpdateOne | None, ReplaceOne | None]:
+    """The case's id and the writes that bring its file and derived fields up to date (None where none is due).
+
+    The file is replaced only if it is still at the version read: otherwise the upsert meets the case's `_id`
+    and fails with a duplicate key, which `_write` reports as lost. The derived fields are set whole, from the
+    file's new version, and never over those of a newer one."""
     ordered = sorted(history, key=lambda h: (h["occurred_at"], h["_id"]))
-    derived = derive(case=case, records=ordered, agency_kinds=kinds)
-    changes = {k: _plain(v) for k, v in derived.items() if _plain(v) != case.get(k)}
-    file_op = None if ordered == stored else ReplaceOne({"_id": case["_id"]}, file_contents(ordered), upsert=True)
+    derived = {k: _plain(v) for k, v in derive(case=case, records=ordered, agency_kinds=kinds).items()}
+    version = (stored or {}).get("version") or 0  # a file stored before versions counts as 0
+    file_op = None
+    if stored is None or ordered != stored.get("records", []):
+        file_op = ReplaceOne({"_id": case["_id"], "version": stored.get("version") if stored else None},
+                             file_contents(ordered, version=version + 1), upsert=True)
+        version += 1
     case_op = None
-    if changes or file_op is not None:
-        case_op = UpdateOne({"_id": case["_id"]}, {"$set": changes, "$inc": {"revision": 1}} if changes
-                            else {"$inc": {"revision": 1}})
-    return case_op, file_op
+    if file_op is not None or any(v != case.get(k) for k, v in derived.items()):
+        case_op = UpdateOne({"_id": case["_id"], "file_version": {"$not": {"$gt": version}}},
+                            {"$set": {**derived, "file_version": version}, "$inc": {"revision": 1}})
+    return case["_id"], case_op, file_op
 
 
-async def _write(ops: Iterable[tuple[Any, Any]]) -> int:
-    """Write case files first, then the cases whose revision records them; returns cases changed."""
-    case_ops, file_ops = [], []
-    for case_op, file_op in ops:
-        if case_op is not None:
-            case_ops.append(case_op)
-        if file_op is not None:
-            file_ops.append(file_op)
-    if file_ops:
-        await bulk_write(CaseFile.get_pymongo_collection(), file_ops)
-    if case_ops:
-        await bulk_write(Case.get_pymongo_collection(), case_ops)
-    return len(case_ops)
+async def _write(ops: Iterable[tuple[Any, UpdateOne | None, ReplaceOne | None]]) -> tuple[int, list[Any]]:
+    """Write case files first, then the cases whose file this wrote (or needed no writing): how many cases
+    changed, and the ids of those whose file another writer changed since it was read."""
+    ops = list(ops)
+    files = [(case_id, op) for case_id, _, op in ops if op is not None]
+    lost: set[Any] = set()
+    if files:
+        try:
+            await CaseFile.get_pymongo_collection().bulk_write([op for _, op in files], ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(err.get("code") != DUPLICATE_KEY for err in errors):
+                raise
+            lost = {files[err["index"]][0] for err in errors}
+    cases = [op for case_id, op, _ in ops if op is not None and case_id not in lost]
+    await bulk_write(Case.get_pymongo_collection(), cases)
+    return len(cases), sorted(lost)
+
+
+async def _fold(ids: Sequence[Any], histories: Histories) -> int:
+    """Re-derive these cases from `histories`, reading and folding again a case whose file another writer
+    changed in between (two batches adding records to one case at once); returns cases changed."""
+    pending, changed = sorted(set(ids)), 0
+    if not pending:
+        return 0
+    kinds = await agency_service.kinds()
+    for attempt in range(FOLD_ATTEMPTS):
+        cases, files = await asyncio.gather(find_by_ids(Case.get_pymongo_collection(), pending),
+                                            find_by_ids(CaseFile.get_pymongo_collection(), pending))
+        stored = {f["_id"]: f for f in files}
+        history = await histories(pending, stored)
+        done, pending = await _write(_rederive(case, history[case["_id"]], stored.get(case["_id"]), kinds)
+                                     for case in cases)
+        changed += done
+        if not pending:
+            return changed
+        await asyncio.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # let the other writer's round finish
+    raise Conflict(f"{len(pending)} case file(s) kept changing under this write; send it again")
+
+
+def _stored_records(file: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    return {h["_id"]: h for h in (file or {}).get("records", [])}
 
 
 async def get_files(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId, CaseFile]:
@@ -154,18 +211,12 @@ async def apply_records(*, records: Sequence[Record]) -> int:
     entries: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         entries[record.case_id].append(to_document(record))
-    ids = list(entries)
-    cases, files, kinds = await asyncio.gather(
-        find_by_ids(Case.get_pymongo_collection(), ids), find_by_ids(CaseFile.get_pymongo_collection(), ids),
-        agency_service.kinds(),
-    )
-    stored = {f["_id"]: f.get("records", []) for f in files}
-    ops = []
-    for case in cases:
-        history = {h["_id"]: h for h in stored.get(case["_id"], [])}
-        history.update((e["_id"], e) for e in entries[case["_id"]])
-        ops.append(_rederive(case, history.values(), stored.get(case["_id"]), kinds))
-    changed = await _write(ops)
+
+    async def histories(ids: list[Any], stored: dict[Any, dict[str, Any]]) -> dict[Any, Iterable[dict[str, Any]]]:
+        return {case_id: {**_stored_records(stored.get(case_id)), **{e["_id"]: e for e in entries[case_id]}}.values()
+                for case_id in ids}
+
+    changed = await _fold(list(entries), histories)
     await person_service.link_cases(pairs=[(p.person_id, r.case_id) for r in records for p in r.parties])
     return changed
 
@@ -178,43 +229,36 @@ async def complete(*, record_ids: Mapping[PydanticObjectId, Sequence[str]]) -> i
     replay reports them UNCHANGED and calls this. Reads the cases, their files and their parties by `_id`;
     writes nothing when all is done. Returns cases changed.
     """
-    ids = list(record_ids)
-    if not ids:
-        return 0
-    cases, files, kinds = await asyncio.gather(
-        find_by_ids(Case.get_pymongo_collection(), ids), find_by_ids(CaseFile.get_pymongo_collection(), ids),
-        agency_service.kinds(),
-    )
-    stored = {f["_id"]: f.get("records", []) for f in files}
-    held = {h["_id"]: h for history in stored.values() for h in history}
-    missing = [r for rs in record_ids.values() for r in rs if r not in held]
-    found = {d["_id"]: d for d in await find_by_ids(Record.get_pymongo_collection(), missing)} if missing else {}
-    ops = []
-    for case in cases:
-        history = {h["_id"]: h for h in stored.get(case["_id"], [])}
-        history.update((r, found[r]) for r in record_ids[case["_id"]] if r in found)
-        ops.append(_rederive(case, history.values(), stored.get(case["_id"]), kinds))
-    changed = await _write(ops)
-    pairs = {(p["person_id"], doc["case_id"]) for doc in (held.get(r) or found.get(r)
-             for rs in record_ids.values() for r in rs) if doc for p in doc.get("parties", [])}
-    linked = await person_service.case_ids_of(person_ids=sorted({p for p, _ in pairs}))
-    await person_service.link_cases(pairs=sorted(pair for pair in pairs if pair[1] not in linked.get(pair[0], [])))
+    found: dict[str, dict[str, Any]] = {}  # the records read from the records collection
+    parties: set[tuple[str, Any]] = set()
+
+    async def histories(ids: list[Any], stored: dict[Any, dict[str, Any]]) -> dict[Any, Iterable[dict[str, Any]]]:
+        held = {case_id: _stored_records(stored.get(case_id)) for case_id in ids}
+        missing = [r for case_id in ids for r in record_ids[case_id] if r not in held[case_id] and r not in found]
+        found.update((d["_id"], d) for d in await find_by_ids(Record.get_pymongo_collection(), missing))
+        for case_id in ids:
+            held[case_id].update((r, found[r]) for r in record_ids[case_id] if r in found and r not in held[case_id])
+            parties.update((p["person_id"], case_id) for r in record_ids[case_id] if r in held[case_id]
+                           for p in held[case_id][r].get("parties", []))
+        return {case_id: history.values() for case_id, history in held.items()}
+
+    changed = await _fold(list(record_ids), histories)
+    linked = await person_service.case_ids_of(person_ids=sorted({p for p, _ in parties}))
+    await person_service.link_cases(pairs=sorted(pair for pair in parties if pair[1] not in linked.get(pair[0], [])))
     return changed
 
 
 async def recompute(*, case_ids: Iterable[PydanticObjectId]) -> int:
     """Rebuild these cases' files from the records collection and re-derive them."""
-    ids = list(set(case_ids))
-    if not ids:
-        return 0
-    by_case: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    cursor = Record.get_pymongo_collection().find({"case_id": {"$in": ids}}, batch_size=READ_BATCH_SIZE)
-    async for rec in cursor:
-        by_case[rec["case_id"]].append(rec)
-    files = {f["_id"]: f.get("records", []) for f in await find_by_ids(CaseFile.get_pymongo_collection(), ids)}
-    kinds = await agency_service.kinds()
-    return await _write(_rederive(case, by_case.get(case["_id"], []), files.get(case["_id"]), kinds)
-                        for case in await find_by_ids(Case.get_pymongo_collection(), ids))
+
+    async def histories(ids: list[Any], stored: dict[Any, dict[str, Any]]) -> dict[Any, Iterable[dict[str, Any]]]:
+        by_case: dict[Any, list[dict[str, Any]]] = {case_id: [] for case_id in ids}
+        cursor = Record.get_pymongo_collection().find({"case_id": {"$in": ids}}, batch_size=READ_BATCH_SIZE)
+        async for rec in cursor:
+            by_case[rec["case_id"]].append(rec)
+        return by_case
+
+    return await _fold(list(case_ids), histories)
 
 
 async def recompute_all(*, case_no: str | None = None, batch_size: int = 500) -> int:

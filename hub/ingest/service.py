@@ -23,6 +23,7 @@ from hub.errors import BadUserInput
 from hub.ingest import referrals
 from hub.ingest.models import MAX_BATCH_SIZE, RECORD_ADAPTER, Code, RecordBase, SystemName
 from hub.notifications import outbox
+from hub.people import merge as person_merge
 from hub.people import service as person_service
 from hub.people.crypto import PersonalDataKeys
 from hub.records import service as record_service
@@ -86,6 +87,7 @@ class _Item:
     existing: dict[str, Any] | None = None
     person_ids: list[str] = field(default_factory=list)
     region: Region | None = None
+    case_from: tuple[str, str] | None = None  # the record of this batch its case came from (opened, referred, matched)
 
     def reject(self, path: str, code: str, message: str) -> None:
         self.outcome.errors.append(FieldError(path, code, message))
@@ -175,7 +177,8 @@ async def ingest(
     await _complete_replayed(items)
     live = [i for i in items if i.data and i.outcome.status is not RecordStatus.UNCHANGED]
     await _resolve_parties(live, source_system=source_system, keys=keys)
-    await _attach_cases(live, source_system=source_system, match_window=match_window, now=now, may_join=may_join)
+    await _attach_cases(live, source_system=source_system, agency_code=agency_code, match_window=match_window,
+                        now=now, may_join=may_join)
     await _check_handover_answers(live, agency_code=agency_code)
 
     created, replaced = [], []
@@ -193,12 +196,42 @@ async def ingest(
             continue
         item.outcome.status = RecordStatus.UPDATED if item.existing else RecordStatus.CREATED
         item.outcome.record_id = record.id
+    phantoms = await _follow_records_lost(created + replaced, duplicates)
     written = [r for i, r in created + replaced if i.key not in duplicates]
     await case_service.apply_records(records=written)
+    await case_service.discard_if_empty(case_ids=phantoms)
+    await person_merge.settle([p.person_id for r in written for p in r.parties])  # a Person merged meanwhile
     # The events the new records cause (docs/webhooks.md); a revision causes none, even once its first
     # version's event has been pruned from the outbox.
     await outbox.publish(records=[r for i, r in created if i.key not in duplicates])
     return IngestOutcome(results=[i.outcome for i in items])
+
+
+async def _follow_records_lost(pairs: list[tuple[_Item, Any]], duplicates: set[tuple[str, str]]) -> list[Any]:
+    """Put this batch's records on the case a concurrent batch put a record of theirs on, when the two batches
+    disagreed: a record both sent, that the other stored first on another case (it matched a case this batch
+    did not see yet), takes along the records whose case this batch took from it (opened by it, referred to
+    it, matched to it). Returns the cases this batch opened for such records, to discard if left empty."""
+    lost = {item.key: item for item, _ in pairs if item.key in duplicates and item.case_from == item.key}
+    if not lost:
+        return []
+    stored = await record_service.find_keys(source_keys=list(lost))
+    moved = {key: stored[key] for key, item in lost.items()
+             if key in stored and stored[key]["case_id"] != item.outcome.case_id}
+    if not moved:
+        return []
+    phantoms = sorted({lost[key].outcome.case_id for key in moved})
+    moves = []
+    for item, record in pairs:
+        target = moved.get(item.case_from) if item.case_from else None
+        if target is None:
+            continue
+        item.outcome.case_id, item.outcome.case_no = target["case_id"], target["case_no"]
+        if item.key not in duplicates:
+            record.case_id, record.case_no = target["case_id"], target["case_no"]
+            moves.append(record)
+    await record_service.move(records=moves)
+    return phantoms
 
 
 async def _check_references(items: list[_Item], agency_code: str) -> None:
@@ -346,7 +379,7 @@ async def _resolve_parties(items: list[_Item], *, source_system: str, keys: Pers
 
 
 async def _attach_cases(
-    items: list[_Item], *, source_system: str, match_window: timedelta, now: datetime,
+    items: list[_Item], *, source_system: str, agency_code: str, match_window: timedelta, now: datetime,
     may_join: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> None:
     """Give every record its case: stored, by number, by reference, by matching, or new."""
@@ -385,7 +418,9 @@ async def _attach_cases(
             ref_key = (data.case_ref.source_system or source_system, data.case_ref.source_id)
             stored_ref = ref_cases.get(ref_key)
             target = stored_ref if stored_ref and stored_ref["case_id"] in joinable else None
-            target = target or (None if stored_ref else _outcome_case(in_batch.get(ref_key)))
+            if target is None and not stored_ref and (source := in_batch.get(ref_key)) is not None:
+                target = _outcome_case(source)
+                item.case_from = source.case_from
             if target is None:
                 item.reject("caseRef", "CASE_REF_NOT_FOUND", f"no record {ref_key[1]!r} from {ref_key[0]!r} is known yet")
                 continue
@@ -395,13 +430,16 @@ async def _attach_cases(
             match = opened.get(origin)
             if match is not None:  # a replay: later records match it, even if its parties were never linked
                 candidates.append(_candidate(item, case_id=match["_id"], case_no=match["case_no"]))
+                item.case_from = item.key
             match = match or _match_open_case(item, candidates, match_window)
             if match is not None:
                 item.outcome.case_id, item.outcome.case_no = match["_id"], match["case_no"]
+                item.case_from = match.get("from")
             else:
-                new_cases[origin] = _new_case(item, origin)
+                new_cases[origin] = _new_case(item, origin, agency_code)
                 candidates.append(_candidate(item, case_id=None, case_no=new_cases[origin].case_no))
                 item.outcome.case_no = new_cases[origin].case_no  # placeholder until numbered
+                item.case_from = item.key
         in_batch[item.key] = item
 
     await _open_cases(new_cases, items)
@@ -436,7 +474,10 @@ def _match_open_case(item: _Item, candidates: list[dict[str, Any]], window: time
     return None
 
 
-def _new_case(item: _Item, origin: str) -> Case:
+def _new_case(item: _Item, origin: str, agency_code: str) -> Case:
+    """The case `item` opens, as it stands with only that record: the fields the access policy reads are set
+    from the start, so that a concurrent batch naming the case by reference may join it before this batch
+    has derived the rest."""
     assert item.data is not None and item.data.case is not None and item.region is not None
     spec = item.data.case
     return Case(
@@ -454,6 +495,8 @@ def _new_case(item: _Item, origin: str) -> Case:
         responsible_person=spec.responsible_person,
         deadline=spec.deadline,
         status="SCREENED",
+        lead_agency_code=agency_code,
+        agencies=[agency_code],
     )
 
 
@@ -463,7 +506,7 @@ def _candidate(item: _Item, *, case_id: PydanticObjectId | None, case_no: str) -
     return {
         "_id": case_id, "case_no": case_no, "category": item.data.case.category.value,
         "township_code": region_service.township_of(item.region) if item.region else None,
-        "opened_at": item.data.occurred_at, "party_ids": list(item.person_ids),
+        "opened_at": item.data.occurred_at, "party_ids": list(item.person_ids), "from": item.key,
     }
 
 

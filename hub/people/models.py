@@ -36,13 +36,17 @@ class Person(Document):
     region_code: str | None = None
     first_seen_at: datetime
     case_ids: list[PydanticObjectId] = Field(default_factory=list)
+    merged_into: str | None = None  # another Person this one was found to be (hub.people.merge): a tombstone
+    merged_at: datetime | None = None
 
     class Settings:
         name = "people"
         indexes = [
-            IndexModel([("identity_key", ASCENDING)], unique=True),
+            # Not unique: two batches at once can give two Persons one ID number before they are merged.
+            IndexModel([("identity_key", ASCENDING)], name="identity_key"),
             IndexModel([("match_keys", ASCENDING)]),
             IndexModel([("name", ASCENDING)]),
+            IndexModel([("case_ids", ASCENDING)]),  # a case removed is taken off its parties' lists
         ]
 
 

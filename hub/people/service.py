@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from datetime import datetime
+from datetime import datetime, timezone
 
 from beanie import PydanticObjectId
 from pymongo import UpdateOne
 
-from hub.people import identity
+from hub.people import identity, merge
 from hub.people.crypto import PersonalDataKeys
 from hub.people.models import Person, PersonKey
 from hub.store.service import bulk_write, find_by_ids, insert_new
@@ -102,8 +102,9 @@ async def _person_ids_by_key(match_keys: Sequence[str]) -> dict[str, str]:
 
 
 async def find_by_keys(*, match_keys: Sequence[str]) -> list[Person]:
-    """Persons any of whose match keys is among match_keys."""
-    ids = sorted(set((await _person_ids_by_key(match_keys)).values()))
+    """Persons any of whose match keys is among match_keys (the Person a merged one was merged into)."""
+    found = await merge.roots((await _person_ids_by_key(match_keys)).values())
+    ids = sorted({doc["_id"] for doc in found.values()})
     return [Person.model_validate(d) for d in await find_by_ids(Person.get_pymongo_collection(), ids)]
 
 
@@ -113,6 +114,11 @@ async def link_cases(*, pairs: Sequence[tuple[str, PydanticObjectId]]) -> None:
            for person_id, case_id in dict.fromkeys(pairs)]
     if ops:
         await bulk_write(Person.get_pymongo_collection(), ops)
+
+
+async def unlink_case(*, case_id: PydanticObjectId) -> None:
+    """Take a case that is no more off every person's list."""
+    await Person.get_pymongo_collection().update_many({"case_ids": case_id}, {"$pull": {"case_ids": case_id}})
 
 
 async def case_ids_of(*, person_ids: Sequence[str]) -> dict[str, list[PydanticObjectId]]:
@@ -129,79 +135,159 @@ async def get_many(*, ids: Sequence[str]) -> dict[str, Person]:
 
 async def find_by_name(*, name: str, limit: int = 50) -> list[Person]:
     """Persons with exactly this name."""
-    return await Person.find({"name": name}).limit(limit).to_list()
+    return await Person.find({"name": name, "merged_into": None}).limit(limit).to_list()
 
 
 async def resolve(
     *, parties: Sequence[PartyIdentity], seen_at: Sequence[datetime]
 ) -> list[str]:
-    """One Person id per party, creating or upgrading Persons as needed (idempotent)."""
+    """One Person id per party, creating or upgrading Persons as needed (idempotent), and merging two Persons
+    that a concurrent batch made of one identity (hub.people.merge)."""
+    resolution = await plan(parties=parties, seen_at=seen_at)
+    await resolution.write_persons()
+    await resolution.write_keys()
+    return await resolution.settle()
+
+
+@dataclass
+class Resolution:
+    """One batch's parties resolved against the store as read, and the writes that follow, in the steps that
+    another batch's may come between (tests/people/test_convergence.py runs them in every order)."""
+
+    parties: Sequence[PartyIdentity]
+    resolved: list[str]  # the Person of each party
+    owners: dict[str, str]  # match key -> the Person it belongs to, as far as this batch knows
+    creates: list[UpdateOne]
+    verifies: list[UpdateOne]  # after the creates: a Person known by name and phone gets its ID number
+    keys: dict[str, str]  # match keys to record: key -> Person
+
+    async def write_persons(self) -> None:
+        """Create Persons (an upsert: another batch may be creating the same one), then verify Persons."""
+        await bulk_write(Person.get_pymongo_collection(), self.creates)
+        await bulk_write(Person.get_pymongo_collection(), self.verifies)
+
+    async def write_keys(self) -> None:
+        """Record the match keys; learn the owners of those another batch stored first."""
+        self.owners.update(self.keys)
+        if lost := await _add_keys(self.keys):
+            self.owners.update(await _person_ids_by_key(lost))
+
+    async def settle(self) -> list[str]:
+        """Put right what concurrent batches split, and say the Person each party ends with.
+
+        A party's ID number claimed for a Person that another batch verified with another ID number gets a
+        Person of its own; a party whose keys belong to several Persons that may be one merges them
+        (hub.people.merge); what this batch wrote under a Person merged meanwhile is moved."""
+        found = await merge.roots([*self.resolved, *self.owners.values()])
+        for n, party in enumerate(self.parties):
+            owner = found.get(self.owners.get(party.strong_key or "", ""))
+            if party.strong_key and owner is not None and owner["identity_key"] != party.strong_key \
+                    and owner["identity_key"].startswith(merge.STRONG):
+                claimed = self.owners[party.strong_key]
+                self.owners[party.strong_key] = self.resolved[n] = await _own_person(party, claimed)
+        pairs = {(person_id, self.owners[k]) for party, person_id in zip(self.parties, self.resolved)
+                 for k in party.keys if self.owners.get(k, person_id) != person_id}
+        for a, b in sorted(pairs):
+            await merge.merge(a, b)
+        if pairs:  # each party ends with the Person its strongest key belongs to, whatever this batch first thought
+            found = await merge.roots([*self.resolved, *self.owners.values()])
+            for n, party in enumerate(self.parties):
+                if (owner := found.get(self.owners.get(party.keys[0], ""))) is not None:
+                    self.resolved[n] = owner["_id"]
+        return await merge.settle(self.resolved)
+
+
+async def _own_person(party: PartyIdentity, claimed_by: str) -> str:
+    """The Person of a party's ID number, created if need be, with the number's key pointed at it (only if it
+    still points where this batch saw it: another batch may be doing the same)."""
+    assert party.strong_key is not None
+    await Person.get_pymongo_collection().update_one({"_id": party.strong_key}, {
+        "$setOnInsert": {"kind": party.kind.value, "name": party.name, "identity_key": party.strong_key,
+                         "verified": True, "first_seen_at": datetime.now(timezone.utc), **party.fields},
+        "$addToSet": {"match_keys": party.strong_key}}, upsert=True)
+    await PersonKey.get_pymongo_collection().update_one(
+        {"_id": party.strong_key, "person_id": claimed_by}, {"$set": {"person_id": party.strong_key}})
+    return party.strong_key
+
+
+async def plan(*, parties: Sequence[PartyIdentity], seen_at: Sequence[datetime]) -> Resolution:
+    """Read the Persons the parties' keys find (their roots, if merged) and decide each party's Person."""
     all_keys = sorted({k for p in parties for k in [*p.keys, p.fallback_key]})
     known = await _person_ids_by_key(all_keys)
-    docs = await find_by_ids(
-        Person.get_pymongo_collection(), sorted(set(known.values())), {"identity_key": 1, "match_keys": 1}
-    )
+    found_roots = await merge.roots(known.values())
+    docs = list({d["_id"]: d for d in found_roots.values()}.values())
+    owners = dict(known)  # as stored: perhaps a Person since merged
     by_key: dict[str, dict] = {}
     for doc in docs:
         for key in doc["match_keys"]:
             by_key[key] = doc
+    by_key.update((k, found_roots[pid]) for k, pid in known.items() if pid in found_roots)  # mid-merge too
 
     stored = {doc["_id"] for doc in docs}
     creates: dict[str, dict] = {}  # _id (the creation key) -> new person document
-    upgrades: dict[str, PartyIdentity] = {}
+    upgrades: dict[str, PartyIdentity] = {}  # Persons this batch verifies by an ID number or credit code
+    added: dict[str, list[str]] = {}  # stored Persons -> the name-and-phone keys they gain
+    claims: dict[str, str] = {}  # keys nobody held, now this batch's Persons': key -> Person
     resolved: list[str] = []
     for party, at in zip(parties, seen_at):
         found = _match(party, by_key)
         if found is None:
             key = party.strong_key or party.name_phone_key or party.fallback_key
             found = {
-                "_id": key, "kind": party.kind.value, "name": party.name, "identity_key": key,
-                "match_keys": party.keys if key in party.keys else [key],
+                "_id": key, "kind": party.kind.value, "name": party.name, "identity_key": key, "match_keys": [],
                 "verified": party.strong_key is not None, "first_seen_at": at, **party.fields,
             }
             creates[key] = found
-            for match_key in found["match_keys"]:
-                by_key[match_key] = found
-        elif party.strong_key and not found["identity_key"].startswith(("id:", "cc:")):
+        elif party.strong_key and not found["identity_key"].startswith(merge.STRONG):
             # Known so far by name and phone only: the ID number now arriving verifies them.
             found.update(identity_key=party.strong_key, verified=True, **party.fields)
-            found["match_keys"] = [*found["match_keys"], party.strong_key]
-            by_key[party.strong_key] = found
-            if found["_id"] in stored:
+            if found["_id"] in stored or found["_id"] != party.strong_key:  # stored, or being created by another
                 upgrades[found["_id"]] = party
+        # The party's keys that nobody holds come to its Person; one another Person holds stays theirs.
+        for key in party.keys:
+            if key not in by_key:
+                by_key[key] = found
+                claims[key] = found["_id"]
+                found["match_keys"] = [*found["match_keys"], key]
+                if found["_id"] in stored and not key.startswith(merge.STRONG):
+                    added.setdefault(found["_id"], []).append(key)
         if found["_id"] in creates:
             found["first_seen_at"] = min(found["first_seen_at"], at)
         resolved.append(found["_id"])
 
-    ops: list[UpdateOne] = [
+    create_writes = [
         UpdateOne(
             {"_id": key},
-            {"$setOnInsert": {k: v for k, v in doc.items() if k not in ("_id", "first_seen_at")},
+            {"$setOnInsert": {k: v for k, v in doc.items() if k not in ("_id", "first_seen_at", "match_keys")},
+             # another batch may be creating this Person too: its ID number, if it has one, only by `verifies`
+             "$addToSet": {"match_keys": {"$each": [k for k in doc["match_keys"]
+                                                    if k == key or not k.startswith(merge.STRONG)]}},
              "$min": {"first_seen_at": doc["first_seen_at"]}},
             upsert=True,
         )
         for key, doc in creates.items()
     ]
-    for person_id, party in upgrades.items():
-        ops.append(UpdateOne(
-            {"_id": person_id},
-            {"$set": {"identity_key": party.strong_key, "verified": True, **party.fields},
-             "$addToSet": {"match_keys": party.strong_key}},
-        ))
-    if ops:
-        await bulk_write(Person.get_pymongo_collection(), ops)
-    new_keys = [(k, doc["_id"]) for doc in creates.values() for k in doc["match_keys"]]
-    new_keys += [(party.strong_key, person_id) for person_id, party in upgrades.items()]
-    await _add_keys([(k, pid) for k, pid in new_keys if k and known.get(k) != pid])
-    return resolved
+    # Verified only if still unverified, or by this very number: never over another ID number.
+    verifies = [
+        UpdateOne({"_id": person_id, "$or": [{"verified": False}, {"identity_key": party.strong_key}]},
+                  {"$set": {"identity_key": party.strong_key, "verified": True, **party.fields},
+                   "$addToSet": {"match_keys": party.strong_key}})
+        for person_id, party in upgrades.items()
+    ]
+    verifies += [UpdateOne({"_id": person_id}, {"$addToSet": {"match_keys": {"$each": keys}}})
+                 for person_id, keys in added.items()]
+    return Resolution(parties=parties, resolved=resolved, owners=owners, creates=create_writes, verifies=verifies,
+                      keys=claims)
 
 
-async def _add_keys(pairs: Sequence[tuple[str, str]]) -> None:
-    """Record match keys; a key written concurrently by another batch is left as it is."""
+async def _add_keys(pairs: dict[str, str]) -> list[str]:
+    """Record match keys (key -> person id); the keys another batch wrote first are left as they are and
+    returned."""
     if not pairs:
-        return
-    await insert_new(PersonKey.get_pymongo_collection(),
-                     [{"_id": key, "person_id": pid} for key, pid in dict(pairs).items()])
+        return []
+    documents = [{"_id": key, "person_id": pid} for key, pid in pairs.items()]
+    inserted = set(await insert_new(PersonKey.get_pymongo_collection(), documents))
+    return [doc["_id"] for n, doc in enumerate(documents) if n not in inserted]
 
 
 def _match(party: PartyIdentity, by_key: dict[str, dict]) -> dict | None:

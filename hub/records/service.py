@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pymongo import ReplaceOne
+from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from hub.records.models import Record, record_key
@@ -48,6 +48,12 @@ async def write(*, created: Sequence[Record], replaced: Sequence[Record]) -> set
         ]
         await bulk_write(collection, ops)
     return duplicates
+
+
+async def move(*, records: Sequence[Record]) -> None:
+    """Store these records' case (`case_id`, `case_no`) as they now say."""
+    await bulk_write(Record.get_pymongo_collection(), [
+        UpdateOne({"_id": r.id}, {"$set": {"case_id": r.case_id, "case_no": r.case_no}}) for r in records])
 
 
 async def get(*, record_id: str) -> Record | None:

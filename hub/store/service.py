@@ -127,8 +127,18 @@ async def init_models(*, database: AsyncDatabase) -> None:
     await ensure_indexes(database=database, models=models)
 
 
+# Indexes an earlier version declared and this one does not: dropped where found (collection -> names).
+RETIRED_INDEXES = {
+    "people": ["identity_key_1"],  # was unique; concurrent batches may give two Persons one key until merged
+}
+
+
 async def ensure_indexes(*, database: AsyncDatabase, models: list[type]) -> None:
-    """Create each model's declared indexes that its collection does not have yet."""
+    """Create each model's declared indexes that its collection does not have yet, and drop retired ones."""
+    for collection, names in RETIRED_INDEXES.items():
+        existing = {ix["name"] async for ix in await database[collection].list_indexes()}
+        for name in set(names) & existing:
+            await database[collection].drop_index(name)
     wanted: dict[str, dict[str, IndexModel]] = {}  # collection -> index name -> index
     for model in models:
         collection = model.get_collection_name()

@@ -118,7 +118,8 @@ def without(doc: dict[str, Any], *fields: str) -> dict[str, Any]:
 async def snapshot(database: AsyncDatabase, keys: PersonalDataKeys) -> dict[str, Any]:
     """Records, cases, numbers and persons, minus what only says when or how often they were written.
 
-    `recorded_at` is the time of ingestion and a case's `revision` counts its re-derivations. A
+    `recorded_at` is the time of ingestion; a case's `revision` counts its re-derivations, its `file_version`
+    the writes of its file. A
     Person's `first_seen_at` is left out too: it is set by the batch that creates the Person,
     so it follows the order records arrived in, which an export does not keep.
     """
@@ -135,7 +136,7 @@ async def snapshot(database: AsyncDatabase, keys: PersonalDataKeys) -> dict[str,
     return {
         "records": records,
         "record_sets": dict(record_sets),
-        "cases": {d["case_no"]: without(d, "revision") async for d in database.cases.find()},
+        "cases": {d["case_no"]: without(d, "revision", "file_version") async for d in database.cases.find()},
         "numbers": {d["_id"]: d["case_id"] async for d in database.case_numbers.find()},
         # The case numbers' counters; not the outbox's or the audit trail's, which count events and audited
         # requests (a meeting's decisions, say), not records.

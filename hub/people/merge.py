@@ -1,0 +1,140 @@
+"""Two Persons found to be one identity become one, whichever process sees it, in any order.
+
+Without transactions, two batches that name one party concurrently can each create a Person: one by name and
+phone, the other by ID number, say. The match keys (`person_keys`, one owner per key, first writer wins) are
+what every process agrees on, so the batch that loses a key sees the split and merges the two Persons here.
+
+A merge is convergent: the Person that stays is fixed by the two ids alone (`_order`), never by who merges, so
+merges never form a cycle; every step is idempotent, so two processes merging the same pair, or a process that
+died half-way and a later batch that finds the tombstone, end in the same state. The steps, in order:
+
+1. the loser is marked `merged_into` the winner (a tombstone: kept, so a merge can be explained and undone);
+2. its match keys, cases and identifiers it alone knows are added to the winner;
+3. its match keys are pointed at the winner;
+4. records naming the loser name the winner, and their cases are re-derived from them.
+
+A writer that resolved a party to the loser just before step 1 and writes its records after step 4 would leave
+them behind; so every batch, after writing, asks whether a Person it wrote is a tombstone (`settle`) and moves
+what is left. Either it sees the mark, or its writes came before the mark and so before the moves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from hub.people.models import Person, PersonKey
+from hub.records.models import Record
+from hub.store.service import IN_SLICE, find_by_ids
+
+log = logging.getLogger(__name__)
+
+STRONG = ("id:", "cc:")
+IDENTITY_FIELDS = ("id_masked", "id_encrypted")
+CONTACT_FIELDS = ("phone_masked", "phone_encrypted", "address_masked", "address_encrypted", "region_code")
+MAX_HOPS = 32
+
+
+def _order(person_id: str) -> tuple[int, str]:
+    """The order in which Persons win a merge: created by ID number or credit code, then by name and phone,
+    then by a record's source; then by id. Fixed by the id, which never changes."""
+    rank = 0 if person_id.startswith(STRONG) else 1 if person_id.startswith("np:") else 2
+    return rank, person_id
+
+
+def compatible(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two Persons may be one: not when each has its own, different ID number or credit code."""
+    a_key, b_key = a.get("identity_key", ""), b.get("identity_key", "")
+    return not (a_key.startswith(STRONG) and b_key.startswith(STRONG) and a_key != b_key)
+
+
+async def roots(person_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Each Person's root (itself, or the Person its chain of merges ends at): id -> the root's document."""
+    collection = Person.get_pymongo_collection()
+    fields = {"identity_key": 1, "merged_into": 1, "match_keys": 1}
+    docs = {d["_id"]: d for d in await find_by_ids(collection, sorted(set(person_ids)), fields)}
+    for _ in range(MAX_HOPS):
+        wanted = sorted({d["merged_into"] for d in docs.values() if d.get("merged_into")} - docs.keys())
+        if not wanted:
+            break
+        docs.update((d["_id"], d) for d in await find_by_ids(collection, wanted, fields))
+
+    def root(person_id: str) -> dict[str, Any] | None:
+        doc = docs.get(person_id)
+        for _ in range(MAX_HOPS):
+            if doc is None or not doc.get("merged_into"):
+                return doc
+            doc = docs.get(doc["merged_into"])
+        return doc
+
+    return {p: r for p in set(person_ids) if (r := root(p)) is not None}
+
+
+async def merge(a: str, b: str) -> str | None:
+    """Make Persons a and b one, if they may be (`compatible`): the root that stays, or None if they stay two."""
+    for _ in range(MAX_HOPS):
+        found = await roots([a, b])
+        if a not in found or b not in found:
+            return None
+        root_a, root_b = found[a], found[b]
+        if root_a["_id"] == root_b["_id"]:
+            return root_a["_id"]
+        if not compatible(root_a, root_b):
+            return None
+        winner, loser = sorted((root_a, root_b), key=lambda d: _order(d["_id"]))
+        marked = await Person.get_pymongo_collection().update_one(
+            {"_id": loser["_id"], "merged_into": None},
+            {"$set": {"merged_into": winner["_id"], "merged_at": datetime.now(timezone.utc)}})
+        if marked.modified_count or marked.matched_count:
+            log.info("person %s merged into %s", loser["_id"], winner["_id"])  # keyed hashes, no clear value
+            await move(loser=loser["_id"], winner=winner["_id"])
+            return winner["_id"]
+        # Another process merged the loser meanwhile: look again from the new roots.
+    return None
+
+
+async def move(*, loser: str, winner: str) -> None:
+    """Steps 2 to 4 of a merge (idempotent): what still names the loser comes to the winner."""
+    from hub.cases import service as case_service  # cases use people: imported when a merge happens
+
+    people = Person.get_pymongo_collection()
+    docs = {d["_id"]: d for d in await find_by_ids(people, [loser, winner])}
+    gone, kept = docs.get(loser), docs.get(winner)
+    if gone is None or kept is None:
+        return
+    fields: dict[str, Any] = {}
+    if gone.get("identity_key", "").startswith(STRONG) and not kept.get("identity_key", "").startswith(STRONG):
+        fields.update(identity_key=gone["identity_key"], verified=True,
+                      **{f: gone[f] for f in IDENTITY_FIELDS if gone.get(f)})
+    fields.update({f: gone[f] for f in CONTACT_FIELDS if gone.get(f) and not kept.get(f)})
+    update: dict[str, Any] = {"$addToSet": {"match_keys": {"$each": gone.get("match_keys", [])},
+                                            "case_ids": {"$each": gone.get("case_ids", [])}},
+                              "$min": {"first_seen_at": gone["first_seen_at"]}}
+    if fields:
+        update["$set"] = fields
+    await people.update_one({"_id": winner}, update)
+    await PersonKey.get_pymongo_collection().update_many({"person_id": loser}, {"$set": {"person_id": winner}})
+    records = Record.get_pymongo_collection()
+    case_ids = sorted({d["case_id"] async for d in records.find({"parties.person_id": loser}, {"case_id": 1})
+                       if d.get("case_id") is not None} | set(gone.get("case_ids", [])))
+    await records.update_many({"parties.person_id": loser}, {"$set": {"parties.$[p].person_id": winner}},
+                              array_filters=[{"p.person_id": loser}])
+    await case_service.recompute(case_ids=case_ids)
+
+
+async def settle(person_ids: Sequence[str]) -> list[str]:
+    """After a batch's writes: move what it wrote under a Person merged meanwhile (one read when none was);
+    the root of each Person."""
+    wanted = sorted(set(person_ids))
+    collection = Person.get_pymongo_collection()
+    tombstones = [d["_id"] for n in range(0, len(wanted), IN_SLICE) for d in await collection.find(
+        {"_id": {"$in": wanted[n:n + IN_SLICE]}, "merged_into": {"$ne": None}}, {"_id": 1}).to_list()]
+    if not tombstones:
+        return list(person_ids)
+    found = await roots(tombstones)
+    for person_id in tombstones:
+        if (root := found.get(person_id)) is not None and root["_id"] != person_id:
+            await move(loser=person_id, winner=root["_id"])
+    return [found[p]["_id"] if p in found else p for p in person_ids]
