@@ -60,7 +60,7 @@ test: setup browser
 	cd console && $(NPM) test --silent
 	$(BIN)/pytest
 
-# The benchmarks' extra tools (py-spy); the benchmarks themselves are run by hand, see docs/benchmarks.md.
+# The benchmarks' extra tools (py-spy, locust); the benchmarks themselves are run by hand, see docs/benchmarks.md.
 bench: setup
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 

@@ -346,6 +346,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
+def create_worker_app() -> Starlette:
+    """The app of one of `hub serve --workers N`'s processes (uvicorn's factory): settings from the
+    environment, logs as `hub serve` writes them."""
+    from hub.logs import configure_logging
+
+    configure_logging()
+    return create_app()
+
+
 def schema_sdl() -> str:
     """The GraphQL SDL as checked in at schema/schema.graphql."""
     return build_schema().as_str().rstrip("\n") + "\n"

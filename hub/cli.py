@@ -42,8 +42,9 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (HUB_HOST).")
 @click.option("--port", type=int, default=None, help="Port to listen on (HUB_PORT).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (HUB_WORKERS).")
 @reports_errors
-def serve(host: str | None, port: int | None) -> None:
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the API; starts the local store when HUB_MONGODB_URL is unset."""
     import uvicorn
 
@@ -54,8 +55,7 @@ def serve(host: str | None, port: int | None) -> None:
     settings = get_settings()
     configure_logging()
     store_service.resolve_url(settings=settings)  # fail early, with the store's own reason
-    uvicorn.run(
-        create_app(settings),
+    options: dict[str, Any] = dict(
         host=host or settings.host,
         port=port or settings.port,
         log_config=None,
@@ -64,6 +64,14 @@ def serve(host: str | None, port: int | None) -> None:
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is held to the same limit as a request body
         timeout_graceful_shutdown=settings.shutdown_timeout,  # a client that never closes cannot hold a stop
     )
+    workers = workers or settings.workers
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Several processes: uvicorn's supervisor binds the socket and spawns the workers, each of which builds
+    # its own app (and database client, background tasks) from the environment.
+    settings.resolved_secret_key()  # a generated key is written here once, not raced by the workers
+    uvicorn.run("hub.app:create_worker_app", factory=True, workers=workers, **options)
 
 
 @main.group()

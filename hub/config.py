@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(default=1, ge=1, description="`hub serve`'s worker processes; more than one: uvicorn's "
+                         "supervisor spawns them, each with its own database client, rate limits and background tasks")
     secret_key: str | None = None
     env: Literal["development", "production"] = "development"
 
