@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hub.config import Settings
 from hub.store import local as local_store
@@ -161,6 +161,28 @@ def test_a_killed_h2_store_keeps_every_write_it_acknowledged(tmp_path: Path) -> 
             kept = list(client.kept.things.find().sort("_id", 1))
         assert [d["_id"] for d in kept] == list(range(19))
         assert kept[0].get("changed") is True
+    finally:
+        local_store.stop(settings)
+
+
+@pytest.mark.parametrize("backend", ["memory", "h2"])
+def test_a_filter_on_id_and_more_matches_as_mongodb_does(tmp_path: Path, backend: str) -> None:
+    """The launcher reads `{_id: x, ...}` by `_id` first, then matches the rest (a compare-and-swap)."""
+    settings = Settings(data_dir=tmp_path, store_port=free_port(), store_backend=backend)
+    local_store.start(settings)
+    try:
+        with MongoClient(settings.local_store_url) as client:
+            things = client.kept.things
+            things.insert_many([{"_id": 1, "version": 1}, {"_id": 2}])
+            assert things.update_one({"_id": 1, "version": 2}, {"$set": {"won": True}}).matched_count == 0
+            assert things.update_one({"_id": 1, "version": 1}, {"$set": {"version": 2}}).matched_count == 1
+            assert things.find_one({"_id": 1, "version": {"$gt": 1}}) == {"_id": 1, "version": 2}
+            assert things.find_one({"_id": 2, "version": None}) == {"_id": 2}  # null matches a missing field
+            assert things.count_documents({"_id": 2, "version": {"$not": {"$gt": 0}}}) == 1
+            assert [d["_id"] for d in things.find({"_id": {"$in": [1, 2, 3]}, "version": {"$ne": None}})] == [1]
+            with pytest.raises(DuplicateKeyError):  # a lost upsert meets the _id: the hub's lost-race signal
+                things.replace_one({"_id": 1, "version": 1}, {"version": 3}, upsert=True)
+            assert things.find_one({"_id": 1}) == {"_id": 1, "version": 2}
     finally:
         local_store.stop(settings)
 

@@ -2,17 +2,27 @@ package org.mediationhub.localstore;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
 import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.h2.H2Collection;
+import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
+import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
+import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 
 /**
@@ -98,7 +108,7 @@ public final class LocalStore {
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot create the folder of " + options.dataFile(), e);
         }
-        return new H2(options.dataFile().toString());
+        return H2.open(options.dataFile().toString());
     }
 
     /**
@@ -141,11 +151,48 @@ public final class LocalStore {
         return response;
     }
 
-    /** The memory backend, naming itself in buildInfo. */
+    /**
+     * A filter on `_id` (a value, or `$in`) and more (`{_id: x, version: 3}`, a compare-and-swap), as the `_id`
+     * index can answer it: `{_id: x}`; null when it cannot. mongo-java-server uses a unique index only for a filter on exactly its
+     * keys, so without this such a filter scanned the whole collection, where MongoDB reads one document.
+     */
+    static Document byIdFirst(Document query) {
+        Object id = query.get("_id");
+        if (query.size() < 2 || id == null || id instanceof Collection
+            || (id instanceof Document operator && !operator.keySet().equals(Set.of("$in")))
+            || query.keySet().stream().anyMatch(key -> key.startsWith("$"))) {
+            return null;
+        }
+        return new Document("_id", id);
+    }
+
+    /** The memory backend, naming itself in buildInfo, its collections reading `_id` first. */
     static final class Memory extends MemoryBackend {
         @Override
         public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
             return identify(super.handleCommand(channel, databaseName, command, query), command);
+        }
+
+        @Override
+        public MemoryDatabase openOrCreateDatabase(String databaseName) {
+            return new MemoryDatabase(databaseName, getCursorRegistry()) {
+                @Override
+                protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
+                    return new MemoryCollection(this, collectionName, options, cursorRegistry) {
+                        @Override
+                        protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip,
+                                                             int limit, int batchSize, Document fieldSelector) {
+                            Document byId = byIdFirst(query);
+                            if (byId == null) {
+                                return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+                            }
+                            List<Document> found = super.queryDocuments(byId, null, 0, 0, 0, null).collectDocuments();
+                            return matchDocumentsFromStream(found.stream(), query, orderBy, numberToSkip, limit,
+                                batchSize, fieldSelector);
+                        }
+                    };
+                }
+            };
         }
     }
 
@@ -160,8 +207,41 @@ public final class LocalStore {
      * sync it: a power cut can still lose what the disk had not written.
      */
     static final class H2 extends H2Backend {
-        H2(String fileName) {
-            super(fileName);
+        /** The backend's MVStore, for its databases (opened by the backend's constructor, before any field of theirs). */
+        private static MVStore store;
+
+        private H2(MVStore mvStore) {
+            super(mvStore);
+        }
+
+        static H2 open(String fileName) {
+            store = MVStore.open(fileName);
+            return new H2(store);
+        }
+
+        @Override
+        protected MongoDatabase openOrCreateDatabase(String databaseName) {
+            return new H2Database(databaseName, store, getCursorRegistry()) {
+                @Override
+                protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+                    String fullName = getFullCollectionNamespace(collectionName);  // the maps H2Database names
+                    MVMap<Object, Document> dataMap = store.openMap("databases." + fullName);
+                    MVMap<String, Object> metaMap = store.openMap("meta." + fullName);
+                    return new H2Collection(this, collectionName, options, dataMap, metaMap, cursorRegistry) {
+                        @Override
+                        protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip,
+                                                             int limit, int batchSize, Document fieldSelector) {
+                            Document byId = byIdFirst(query);
+                            if (byId == null) {
+                                return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+                            }
+                            List<Document> found = super.queryDocuments(byId, null, 0, 0, 0, null).collectDocuments();
+                            return matchDocumentsFromStream(found.stream(), query, orderBy, numberToSkip, limit,
+                                batchSize, fieldSelector);
+                        }
+                    };
+                }
+            };
         }
 
         @Override
