@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoCollection;
@@ -166,6 +167,27 @@ public final class LocalStore {
         return new Document("_id", id);
     }
 
+    /** A collection's query: its own (`queryDocuments`), or its matching of documents given (`matchDocumentsFromStream`). */
+    interface Query {
+        QueryResult run(Document query, Document orderBy, int skip, int limit, int batchSize, Document fields);
+    }
+
+    interface Match {
+        QueryResult run(Stream<Document> documents, Document query, Document orderBy, int skip, int limit,
+                        int batchSize, Document fields);
+    }
+
+    /** The query, by `_id` first when `byIdFirst` can, then the rest of the filter matched on what that found. */
+    static QueryResult idFirst(Query plain, Match match, Document query, Document orderBy, int skip, int limit,
+                               int batchSize, Document fields) {
+        Document byId = byIdFirst(query);
+        if (byId == null) {
+            return plain.run(query, orderBy, skip, limit, batchSize, fields);
+        }
+        List<Document> found = plain.run(byId, null, 0, 0, 0, null).collectDocuments();
+        return match.run(found.stream(), query, orderBy, skip, limit, batchSize, fields);
+    }
+
     /** The memory backend, naming itself in buildInfo, its collections reading `_id` first. */
     static final class Memory extends MemoryBackend {
         @Override
@@ -180,15 +202,10 @@ public final class LocalStore {
                 protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
                     return new MemoryCollection(this, collectionName, options, cursorRegistry) {
                         @Override
-                        protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip,
-                                                             int limit, int batchSize, Document fieldSelector) {
-                            Document byId = byIdFirst(query);
-                            if (byId == null) {
-                                return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
-                            }
-                            List<Document> found = super.queryDocuments(byId, null, 0, 0, 0, null).collectDocuments();
-                            return matchDocumentsFromStream(found.stream(), query, orderBy, numberToSkip, limit,
-                                batchSize, fieldSelector);
+                        protected QueryResult queryDocuments(Document query, Document orderBy, int skip, int limit,
+                                                             int batchSize, Document fields) {
+                            return idFirst(super::queryDocuments, this::matchDocumentsFromStream, query, orderBy, skip,
+                                limit, batchSize, fields);
                         }
                     };
                 }
@@ -229,15 +246,10 @@ public final class LocalStore {
                     MVMap<String, Object> metaMap = store.openMap("meta." + fullName);
                     return new H2Collection(this, collectionName, options, dataMap, metaMap, cursorRegistry) {
                         @Override
-                        protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip,
-                                                             int limit, int batchSize, Document fieldSelector) {
-                            Document byId = byIdFirst(query);
-                            if (byId == null) {
-                                return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
-                            }
-                            List<Document> found = super.queryDocuments(byId, null, 0, 0, 0, null).collectDocuments();
-                            return matchDocumentsFromStream(found.stream(), query, orderBy, numberToSkip, limit,
-                                batchSize, fieldSelector);
+                        protected QueryResult queryDocuments(Document query, Document orderBy, int skip, int limit,
+                                                             int batchSize, Document fields) {
+                            return idFirst(super::queryDocuments, this::matchDocumentsFromStream, query, orderBy, skip,
+                                limit, batchSize, fields);
                         }
                     };
                 }
