@@ -273,8 +273,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         url = await run_in_threadpool(store_service.resolve_url, settings=settings)
         # A store that is down answers a request with UNAVAILABLE within HUB_READY_TIMEOUT, not after PyMongo's
         # default 30 s; one that hangs mid-operation, after HUB_STORE_SOCKET_TIMEOUT.
+        # The heartbeat's own timeout is longer: a store that is busy, not down, answers it late, and a late answer
+        # would mark it down and fail every request in flight (a 50-client load on the 100,000-case local store).
         wait_ms = int(settings.ready_timeout * 1000)
-        client = store_service.open_client(url=url, serverSelectionTimeoutMS=wait_ms, connectTimeoutMS=wait_ms,
+        client = store_service.open_client(url=url, serverSelectionTimeoutMS=wait_ms,
+                                           connectTimeoutMS=int(settings.store_heartbeat_timeout * 1000),
                                            socketTimeoutMS=int(settings.store_socket_timeout * 1000),
                                            heartbeatFrequencyMS=1000,  # a store gone quiet is noticed within 1 s
                                            event_listeners=[app.state.store_health])

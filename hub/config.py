@@ -44,6 +44,9 @@ class Settings(BaseSettings):
 
     ready_timeout: float = Field(default=1.5, description="seconds to wait for the store: /readyz's ping, and how "
                                  "long a request waits for a store that is down before UNAVAILABLE")
+    store_heartbeat_timeout: float = Field(default=10.0, description="seconds the driver's heartbeat (and a new "
+                                           "connection) may take before the store counts as down; a store busy "
+                                           "under load answers slowly, and counting it down sheds every request")
     store_socket_timeout: float = Field(default=120.0, description="seconds one store operation may take before "
                                         "it fails (a store that hangs); above the slowest report")
     case_match_days: int = Field(default=90, description="window for matching a record to an open case")
