@@ -10,7 +10,8 @@ died half-way and a later batch that finds the tombstone, end in the same state.
 
 1. the loser is marked `merged_into` the winner (a tombstone: kept, so a merge can be explained and undone);
 2. its match keys, cases and identifiers it alone knows are added to the winner;
-3. its match keys are pointed at the winner;
+3. its match keys are pointed at the winner (but an ID number or credit code other than the winner's, which a
+   batch claimed for the loser before the merge: that batch's settle gives it a Person of its own);
 4. records naming the loser name the winner, and their cases are re-derived from them.
 
 A writer that resolved a party to the loser just before step 1 and writes its records after step 4 would leave
@@ -84,14 +85,15 @@ async def merge(a: str, b: str) -> str | None:
         if not compatible(root_a, root_b):
             return None
         winner, loser = sorted((root_a, root_b), key=lambda d: _order(d["_id"]))
+        # Only as read: a Person verified by another batch since is looked at again (it may no longer be compatible).
         marked = await Person.get_pymongo_collection().update_one(
-            {"_id": loser["_id"], "merged_into": None},
+            {"_id": loser["_id"], "merged_into": None, "identity_key": loser.get("identity_key")},
             {"$set": {"merged_into": winner["_id"], "merged_at": datetime.now(timezone.utc)}})
         if marked.modified_count or marked.matched_count:
             log.info("person %s merged into %s", loser["_id"], winner["_id"])  # keyed hashes, no clear value
             await move(loser=loser["_id"], winner=winner["_id"])
             return winner["_id"]
-        # Another process merged the loser meanwhile: look again from the new roots.
+        # Another process merged or verified the loser meanwhile: look again from the new roots.
     return None
 
 
@@ -115,7 +117,14 @@ async def move(*, loser: str, winner: str) -> None:
     if fields:
         update["$set"] = fields
     await people.update_one({"_id": winner}, update)
-    await PersonKey.get_pymongo_collection().update_many({"person_id": loser}, {"$set": {"person_id": winner}})
+    # The loser's keys, but an ID number or credit code other than the winner's: a batch claimed it for the loser
+    # before the merge, and it belongs to a Person of its own, which that batch's settle creates.
+    identity = fields.get("identity_key") or kept.get("identity_key", "")
+    keys = PersonKey.get_pymongo_collection()
+    movable = [d["_id"] async for d in keys.find({"person_id": loser}, {"_id": 1})
+               if not d["_id"].startswith(STRONG) or d["_id"] == identity]
+    if movable:
+        await keys.update_many({"_id": {"$in": movable}, "person_id": loser}, {"$set": {"person_id": winner}})
     records = Record.get_pymongo_collection()
     case_ids = sorted({d["case_id"] async for d in records.find({"parties.person_id": loser}, {"case_id": 1})
                        if d.get("case_id") is not None} | set(gone.get("case_ids", [])))

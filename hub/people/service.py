@@ -267,9 +267,11 @@ async def plan(*, parties: Sequence[PartyIdentity], seen_at: Sequence[datetime])
         )
         for key, doc in creates.items()
     ]
-    # Verified only if still unverified, or by this very number: never over another ID number.
+    # Verified only if still unverified, or by this very number: never over another ID number, and never once
+    # merged into another Person (whose identity it would then contradict; settle finds the one that stays).
     verifies = [
-        UpdateOne({"_id": person_id, "$or": [{"verified": False}, {"identity_key": party.strong_key}]},
+        UpdateOne({"_id": person_id, "merged_into": None,
+                   "$or": [{"verified": False}, {"identity_key": party.strong_key}]},
                   {"$set": {"identity_key": party.strong_key, "verified": True, **party.fields},
                    "$addToSet": {"match_keys": party.strong_key}})
         for person_id, party in upgrades.items()

@@ -8,11 +8,12 @@ against the local store, and checks the end state against what the identities ar
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -87,8 +88,20 @@ def name_phone(keys: PersonalDataKeys, who: Identity) -> str:
     return "np:" + keys.hash(purpose="name-phone", value=f"{who.name}\x00{who.phone}")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# The suite runs the same 150 interleavings every time (derandomized, so CI never meets a new one by chance);
+# CONVERGENCE_EXAMPLES=3000 explores afresh (docs/reliability.md).
+EXPLORE = os.environ.get("CONVERGENCE_EXAMPLES")
+
+
+@settings(max_examples=int(EXPLORE or 150), derandomize=not EXPLORE, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(run=runs())
+# Found by this test (in a fresh clone): a name-and-phone Person merged into A's was then verified with the
+# twin's ID number by a batch that had read it before the merge, and a later move of the merged Person's keys
+# took the twin's ID number to A's Person. A verify now skips a merged Person, and a move leaves another ID
+# number where it is, for the batch that claimed it.
+@example(run=([[(A, "phone")], [(A, "both")], [(TWIN, "both")]], [1, 0, 0, 0, 2, 1, 1, 1, 2, 2, 0, 2]))
+@example(run=([[(A, "phone")], [(A, "both")], [(TWIN, "both")]], [1, 0, 0, 0, 2, 1, 1, 1, 0, 2, 2, 2]))
 async def test_any_interleaving_of_batches_ends_with_one_person_per_identity(
         database: AsyncDatabase, keys: PersonalDataKeys,
         run: tuple[list[list[tuple[Identity, str]]], list[int]]) -> None:
