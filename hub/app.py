@@ -302,15 +302,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
             try:
                 yield
             finally:
-                await app.state.feed.stop()  # cancels its one task, which holds no thread
+                # Each step is bounded: a task stuck in the store's socket, or in the driver, must not hold the stop
+                # past HUB_SHUTDOWN_TIMEOUT (a two-process test once waited 30 s for the feed's task).
+                if not await app.state.feed.stop(timeout=settings.shutdown_timeout):
+                    log.warning("stopping with the subscriptions' feed still reading")
                 for task in background:
                     task.cancel()
-                if background:  # a round stuck in the store's socket must not hold the stop past its bound
+                if background:
                     _, stuck = await asyncio.wait(background, timeout=settings.shutdown_timeout)
                     if stuck:
                         log.warning("stopping with %d background task(s) still running", len(stuck))
         finally:
-            await client.close()
+            try:
+                async with asyncio.timeout(settings.shutdown_timeout):
+                    await client.close()
+            except TimeoutError:
+                log.warning("stopping without the database client closed")
 
     limits = Limits(max_depth=settings.max_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens,
                     max_cost=settings.max_cost, max_selections=settings.max_selections)

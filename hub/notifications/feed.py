@@ -128,12 +128,16 @@ class Feed:
                 break
         return position
 
-    async def stop(self) -> None:
-        """Stop reading (the app's shutdown)."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+    async def stop(self, *, timeout: float | None = None) -> bool:
+        """Stop reading (the app's shutdown), waiting at most `timeout` seconds for the task to end (a read stuck in
+        the driver may not end at once on its cancel); False if it had not ended by then."""
+        if self._task is None:
+            return True
+        self._task.cancel()
+        done, _ = await asyncio.wait({self._task}, timeout=timeout)
+        if done:
             self._task = None
+        return bool(done)
 
     @asynccontextmanager
     async def subscribe(self, *, agency_code: str, kinds: Collection[EventKind]) -> AsyncIterator[Subscriber]:

@@ -17,11 +17,16 @@ from tests.scenarios import ingest
 AS_OF = T0 + days(100)
 
 
+_SEQS: dict[str, int] = {}
+
+
 def opening(source_id: str, kind: str = "INTAKE", *, at: datetime = T0, **case: Any) -> dict[str, Any]:
     """A record that opens its own case (responsible person named unless told otherwise)."""
     case = {"title": f"纠纷 {source_id}", "category": "LABOUR", "regionCode": VILLAGE_A1,
             "responsiblePerson": "王主任", **case}
-    parties = [party(f"申请人{source_id}", idNumber=resident_id(seq=hash(source_id) % 900))]
+    # One ID number per opening, the same in every run (str's hash() is salted per process: two openings now and
+    # then drew one number, and matching then put them on one case).
+    parties = [party(f"申请人{source_id}", idNumber=resident_id(seq=_SEQS.setdefault(source_id, len(_SEQS)) % 900))]
     return record(source_id, kind, at=at, case=case, parties=parties)
 
 

@@ -47,6 +47,7 @@ from hub.analytics.thresholds import Thresholds
 from hub.audit import chain as audit_chain
 from hub.audit import verify as audit_verify
 from hub.cases import service as case_service
+from hub.cases.derive import district_day
 from hub.meetings import brief as brief_service
 from hub.people.crypto import PersonalDataKeys
 from hub.store.registry import DOCUMENT_MODELS
@@ -810,7 +811,7 @@ async def _campaigns(http: httpx.AsyncClient, token_for: TokenFor) -> None:
     act_as(http, token_for(CC))
     with during("campaigns(region, activeOn) as the district centre"):
         [seeded] = (await gql(http, CAMPAIGN_LIST))["campaigns"]
-        await gql(http, CAMPAIGN_LIST, on=date.today().isoformat())
+        await gql(http, CAMPAIGN_LIST, on=district_day().isoformat())
     with during("campaign(id), node(id), campaignProgress(groupBy) as the district centre"):
         await gql(http, CAMPAIGN_ONE, id=seeded["id"])
         await gql(http, CAMPAIGN_PROGRESS, id=seeded["id"])
@@ -828,7 +829,7 @@ async def _campaigns(http: httpx.AsyncClient, token_for: TokenFor) -> None:
         await gql(http, CAMPAIGN_TASKS)
         await gql(http, CAMPAIGN_ENROLMENTS, id=seeded["id"])
     act_as(http, token_for(CC))
-    today = date.today()
+    today = district_day()  # the hub judges deadlines on the district's day, not the machine's
     with during("createCampaign, enrolCampaignCases as the district centre"):
         created = (await gql(http, CAMPAIGN_CREATE, input={
             "name": "索引测试专项行动", "region": DISTRICT, "startsOn": today.isoformat(),
