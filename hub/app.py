@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -263,8 +265,9 @@ async def notice_report(request: Request) -> Response:
     return HTMLResponse(html)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the hub; the lifespan opens the database client and closes it on shutdown."""
+def create_app(settings: Settings | None = None, *, process: bool = False) -> Starlette:
+    """Build the hub; the lifespan opens the database client and closes it on shutdown. `process`: the app is
+    `hub serve`'s own, whose process a watchdog ends if its shutdown outlasts HUB_SHUTDOWN_TIMEOUT."""
     settings = settings or get_settings()
     metrics = Metrics()
 
@@ -302,19 +305,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
             try:
                 yield
             finally:
-                # Each step is bounded: a task stuck in the store's socket, or in the driver, must not hold the stop
-                # past HUB_SHUTDOWN_TIMEOUT (a two-process test once waited 30 s for the feed's task).
+                # The stop is bounded: a task stuck in the store's socket, or in the driver, must not hold it past
+                # HUB_SHUTDOWN_TIMEOUT (a two-process test once waited 30 s after "Waiting for application
+                # shutdown"). A task that ignores its cancel would also hold asyncio's own teardown, which cancels
+                # and awaits every task left: the watchdog ends the process if that outlasts the bound.
+                if process:  # `hub serve`'s own process, not an app inside another (the tests)
+                    exit_watchdog(settings.shutdown_timeout + 5)
+                deadline = asyncio.get_running_loop().time() + settings.shutdown_timeout
                 if not await app.state.feed.stop(timeout=settings.shutdown_timeout):
                     log.warning("stopping with the subscriptions' feed still reading")
                 for task in background:
                     task.cancel()
                 if background:
-                    _, stuck = await asyncio.wait(background, timeout=settings.shutdown_timeout)
+                    left = max(0.0, deadline - asyncio.get_running_loop().time())
+                    _, stuck = await asyncio.wait(background, timeout=left)
                     if stuck:
                         log.warning("stopping with %d background task(s) still running", len(stuck))
         finally:
             try:
-                async with asyncio.timeout(settings.shutdown_timeout):
+                async with asyncio.timeout(max(1.0, settings.shutdown_timeout / 2)):
                     await client.close()
             except TimeoutError:
                 log.warning("stopping without the database client closed")
@@ -356,13 +365,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
+def exit_watchdog(seconds: float) -> None:
+    """End the process `seconds` from now if it is still there (a daemon thread: gone with a process that ended)."""
+
+    def force() -> None:
+        log.warning("hub serve did not end within %gs of its shutdown; exiting", seconds)
+        logging.shutdown()
+        os._exit(0)
+
+    timer = threading.Timer(seconds, force)
+    timer.daemon = True
+    timer.start()
+
+
 def create_worker_app() -> Starlette:
     """The app of one of `hub serve --workers N`'s processes (uvicorn's factory): settings from the
     environment, logs as `hub serve` writes them."""
     from hub.logs import configure_logging
 
     configure_logging()
-    return create_app()
+    return create_app(process=True)
 
 
 def schema_sdl() -> str:

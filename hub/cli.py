@@ -66,7 +66,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     )
     workers = workers or settings.workers
     if workers == 1:
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings, process=True), **options)
         return
     # Several processes: uvicorn's supervisor binds the socket and spawns the workers, each of which builds
     # its own app (and database client, background tasks) from the environment.
