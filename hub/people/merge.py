@@ -51,10 +51,13 @@ def compatible(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return not (a_key.startswith(STRONG) and b_key.startswith(STRONG) and a_key != b_key)
 
 
-async def roots(person_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Each Person's root (itself, or the Person its chain of merges ends at): id -> the root's document."""
+ROOT_FIELDS = {"identity_key": 1, "merged_into": 1, "match_keys": 1}
+
+
+async def roots(person_ids: Iterable[str], *, fields: dict[str, int] | None = ROOT_FIELDS) -> dict[str, dict[str, Any]]:
+    """Each Person's root (itself, or the Person its chain of merges ends at): id -> the root's document, with
+    `fields` (None: all of them)."""
     collection = Person.get_pymongo_collection()
-    fields = {"identity_key": 1, "merged_into": 1, "match_keys": 1}
     docs = {d["_id"]: d for d in await find_by_ids(collection, sorted(set(person_ids)), fields)}
     for _ in range(MAX_HOPS):
         wanted = sorted({d["merged_into"] for d in docs.values() if d.get("merged_into")} - docs.keys())

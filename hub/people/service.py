@@ -103,9 +103,9 @@ async def _person_ids_by_key(match_keys: Sequence[str]) -> dict[str, str]:
 
 async def find_by_keys(*, match_keys: Sequence[str]) -> list[Person]:
     """Persons any of whose match keys is among match_keys (the Person a merged one was merged into)."""
-    found = await merge.roots((await _person_ids_by_key(match_keys)).values())
-    ids = sorted({doc["_id"] for doc in found.values()})
-    return [Person.model_validate(d) for d in await find_by_ids(Person.get_pymongo_collection(), ids)]
+    found = await merge.roots((await _person_ids_by_key(match_keys)).values(), fields=None)
+    roots = {doc["_id"]: doc for doc in found.values()}
+    return [Person.model_validate(roots[person_id]) for person_id in sorted(roots)]
 
 
 async def link_cases(*, pairs: Sequence[tuple[str, PydanticObjectId]]) -> None:
