@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import bearer, describe, profiled, read_args, serving_process, timed
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 
 CASE = """query($no: String!) { case(caseNo: $no) { caseNo title status channels
   agenciesInvolved { name } parties { role person { name idNumber } }
@@ -74,7 +74,7 @@ def main() -> None:
         lookup: list[float] = []
         if petition:
             person = db.people.find_one({"_id": petition["parties"][0]["person_id"]})
-            phone = PersonalDataKeys(args.secret).decrypt(person["phone_encrypted"])
+            phone = KeyRing(args.secret).decrypt(person["phone_encrypted"])
             lookup = timed(lambda: post(LOOKUP, agency="QH-XFJ", name=person["name"], phone=phone),
                            max(5, args.runs // 5))
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from hub.keys.ring import KeyRing
 from hub.auth import tokens
 from hub.config import Settings
 from hub.notifications import webhooks
@@ -29,7 +30,7 @@ from hub.store import local as local_store
 
 def bearer(secret: str, agency: str) -> dict[str, str]:
     """The Authorization header of a one-hour token for a benchmark user of `agency`."""
-    token = tokens.issue(secret=secret, agency_code=agency, user="benchmark", roles=[], ttl=timedelta(hours=1))
+    token = tokens.issue(keys=KeyRing(secret), agency_code=agency, user="benchmark", roles=[], ttl=timedelta(hours=1))
     return {"Authorization": f"Bearer {token}"}
 
 

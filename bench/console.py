@@ -26,6 +26,7 @@ from playwright.async_api import Page, async_playwright
 from pymongo import MongoClient
 
 from bench.common import percentile, read_args, serving_process
+from hub.keys.ring import KeyRing
 from hub.auth import tokens
 from datetime import timedelta
 
@@ -95,7 +96,7 @@ def main() -> None:
     sizes = list(db.cases.find({}, {"case_no": 1, "record_count": 1}))
     target = min(sizes, key=lambda c: abs(c.get("record_count", 0) - 50))
     print(f"data: {len(sizes)} cases; case {target['case_no']} has {target['record_count']} records")
-    token = tokens.issue(secret=args.secret, agency_code="QH-CC", user="bench", roles=[], ttl=timedelta(hours=2))
+    token = tokens.issue(keys=KeyRing(args.secret), agency_code="QH-CC", user="bench", roles=[], ttl=timedelta(hours=2))
     with serving_process(args) as (http, _):
         asyncio.run(measure(str(http.base_url).rstrip("/"), token, target["case_no"], args.runs))
 

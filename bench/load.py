@@ -44,6 +44,7 @@ from graphql.language import Visitor, visit
 from pymongo import MongoClient
 
 from bench.common import free_port, profiled
+from hub.keys.ring import KeyRing
 from hub.auth import tokens
 from hub.config import PROJECT_ROOT
 from seeds import generator
@@ -114,7 +115,7 @@ def plan(args: argparse.Namespace, out: Path) -> dict:
     # Half the look-ups are of petitioners (the petition window's case), half of any other party.
     id_numbers = sorted(petitioners) * max(1, len(others) // max(1, len(petitioners))) + sorted(others)
     ttl = timedelta(minutes=args.minutes + 60)
-    issued = {a["code"]: [tokens.issue(secret=args.secret, agency_code=a["code"], user=f"压测用户{n:02d}", roles=[],
+    issued = {a["code"]: [tokens.issue(keys=KeyRing(args.secret), agency_code=a["code"], user=f"压测用户{n:02d}", roles=[],
                                        ttl=ttl) for n in range(args.users)] for a in agencies}
     summaries = [(district["code"], district["region_code"], "district")] * len(townships)
     summaries += [(code, region, "township") for region, code in sorted(townships.items())]

@@ -45,7 +45,9 @@ from hub.notices import service as notice_service
 from hub.notifications import watch, webhooks
 from hub.notifications.feed import Feed
 from hub.metrics import Metrics, MetricsMiddleware
-from hub.people.crypto import PersonalDataKeys
+from hub.keys import rekey
+from hub.keys import service as keys_service
+from hub.keys.ring import KeyRing
 from hub.regions import service as region_service
 from hub.reports import brief as report_service
 from hub.reports import notice as notice_report_service
@@ -116,7 +118,7 @@ class HubGraphQL(GraphQL):
         try:
             context.principal = await auth_service.authenticate(
                 token=auth_service.bearer_token(header if isinstance(header, str) else None),
-                secret=self.settings.resolved_secret_key(), directory=state.agencies, revocations=state.revocations)
+                keys=state.keys, directory=state.agencies, revocations=state.revocations)
         except Unauthenticated as exc:
             raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from None
 
@@ -288,12 +290,17 @@ def create_app(settings: Settings | None = None, *, process: bool = False) -> St
         try:
             database = client[settings.db]
             await store_service.init_models(database=database)
+            await app.state.keys.refresh(database=database)
             app.state.database = database
             log.info("connected to %s database %s", store_service.redact_url(url), settings.db)
-            # Background work of every process: the webhook dispatcher; the watch and the audit trail's
-            # sealer (one process at a time each, by a lease); the subscriptions' feed starts with the first
-            # subscriber.
-            background = []
+            # Background work of every process: the key ring read again, the webhook dispatcher; the re-keyer, the
+            # watch and the audit trail's sealer (one process at a time each, by a lease); the subscriptions' feed
+            # starts with the first subscriber.
+            background = [asyncio.create_task(keys_service.keep_fresh(ring=app.state.keys, database=database,
+                                                                      every=settings.keys_refresh_seconds))]
+            if settings.rekey_poll_seconds > 0:
+                background.append(asyncio.create_task(rekey.run_forever(ring=app.state.keys,
+                                                                        every=settings.rekey_poll_seconds)))
             if settings.webhook_poll_seconds > 0:
                 background.append(asyncio.create_task(webhooks.run_forever(settings=settings, keys=app.state.keys)))
             if settings.watch_poll_seconds > 0:
@@ -348,7 +355,7 @@ def create_app(settings: Settings | None = None, *, process: bool = False) -> St
     )
     app.state.settings = settings
     app.state.schema = graphql.schema
-    app.state.keys = PersonalDataKeys(settings.resolved_secret_key())
+    app.state.keys = KeyRing(settings.resolved_secret_key())  # HUB_SECRET_KEY's own key until the lifespan reads the ring
     app.state.audit_key = audit_chain.key_for(settings.resolved_secret_key())  # signs the audit trail's entries
     app.state.metrics = metrics
     # Added innermost first: metrics see every response (503s for a store that is down included), the body
@@ -356,7 +363,7 @@ def create_app(settings: Settings | None = None, *, process: bool = False) -> St
     app.state.agencies = AgencyDirectory()
     app.state.revocations = Revocations(refresh_seconds=settings.revocation_refresh_seconds)
     app.add_middleware(RateLimit, per_user=settings.rate_limit_user, per_agency=settings.rate_limit_agency)
-    app.add_middleware(Authentication, secret=settings.resolved_secret_key(), directory=app.state.agencies,
+    app.add_middleware(Authentication, keys=app.state.keys, directory=app.state.agencies,
                        revocations=app.state.revocations, ide_enabled=settings.env != "production")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.state.store_health = store_service.StoreHealth()

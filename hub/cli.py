@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from hub.audit import cli as audit_cli
+from hub.keys import cli as keys_cli
 from hub.store import backup_cli
 from hub.config import Settings, get_settings
 from hub.errors import BadUserInput, HubError
@@ -203,20 +204,22 @@ def token(ctx: click.Context, agency: str | None, user: str | None, roles: tuple
         return
     from hub.agencies import service as agency_service
     from hub.auth import tokens
+    from hub.keys.ring import KeyRing
 
     if not agency or not user:
         raise BadUserInput("give --agency and --user (or a subcommand: `hub token revoke ID`)")
     lifetime = tokens.parse_ttl(ttl)
 
     async def work(settings: Settings, database: Any) -> Any:
-        return await agency_service.get_by_code(code=agency)
+        ring = await KeyRing.load(database=database, master=settings.resolved_secret_key())
+        return await agency_service.get_by_code(code=agency), ring
 
-    if run_with_database(work) is None:
+    found, ring = run_with_database(work)
+    if found is None:
         raise BadUserInput(f"no agency coded {agency!r}; `hub agencies` lists them")
-    secret = get_settings().resolved_secret_key()
-    issued = tokens.issue(secret=secret, agency_code=agency, user=user, roles=list(roles), ttl=lifetime)
+    issued = tokens.issue(keys=ring, agency_code=agency, user=user, roles=list(roles), ttl=lifetime)
     click.echo(issued)
-    click.echo(f"token id {tokens.token_id(secret=secret, token=issued)} (`hub token revoke` it to end it early)",
+    click.echo(f"token id {tokens.token_id(keys=ring, token=issued)} (`hub token revoke` it to end it early)",
                err=True)
 
 
@@ -232,13 +235,15 @@ def token_revoke(token_id: str | None, value: str | None, reason: str | None) ->
 
     from hub.auth import service as auth_service
     from hub.auth import tokens
+    from hub.keys.ring import KeyRing
 
     if (token_id is None) == (value is None):
         raise BadUserInput("give the token's id, or --token TOKEN")
-    if value is not None:
-        token_id = tokens.token_id(secret=get_settings().resolved_secret_key(), token=value.strip())
-
     async def work(settings: Settings, database: Any) -> bool:
+        nonlocal token_id
+        if value is not None:
+            ring = await KeyRing.load(database=database, master=settings.resolved_secret_key())
+            token_id = tokens.token_id(keys=ring, token=value.strip())
         return await auth_service.revoke(token_id=str(token_id), by=getpass.getuser(), reason=reason)
 
     fresh = run_with_database(work)
@@ -319,7 +324,7 @@ def import_(path: Path, agency: str | None, source_system: str | None, batch_siz
     from hub.ingest import export, files
     from hub.ingest.importer import import_file
     from hub.ingest.service import RecordStatus
-    from hub.people.crypto import PersonalDataKeys
+    from hub.keys.ring import KeyRing
 
     if agency is None and source_system is not None:
         raise click.UsageError("--source-system goes with --agency (an export's lines name their own)")
@@ -330,7 +335,7 @@ def import_(path: Path, agency: str | None, source_system: str | None, batch_siz
     system = source_system or f"{agency}:{path.stem}"
 
     async def work(settings: Settings, database: Any) -> Any:
-        keys = PersonalDataKeys(settings.resolved_secret_key())
+        keys = await KeyRing.load(database=database, master=settings.resolved_secret_key())
         with click.progressbar(length=total, label=f"导入 {path.name}", file=sys.stderr) as bar:
             if agency is None:
                 return await export.import_export(path=path, keys=keys, batch_size=batch_size,
@@ -372,7 +377,7 @@ def export_records(out: Path) -> None:
     import asyncio
 
     from hub.ingest import export
-    from hub.people.crypto import PersonalDataKeys
+    from hub.keys.ring import KeyRing
     from hub.store import service as store_service
 
     settings = get_settings()
@@ -383,13 +388,12 @@ def export_records(out: Path) -> None:
     if not settings.secret_key and not (settings.data_dir / "secret_key").exists():
         # resolved_secret_key() would make up a new secret, which decrypts nothing stored.
         raise BadUserInput("set HUB_SECRET_KEY (or HUB_DATA_DIR) to the secret the database was written with")
-    keys = PersonalDataKeys(settings.resolved_secret_key())
-
     async def work() -> Any:
         from pymongo.errors import PyMongoError
 
         # No models bound and no indexes created: the database read may be an older store's.
         async with store_service.connected(settings=settings, bind_models=False) as database:
+            keys = await KeyRing.load(database=database, master=settings.resolved_secret_key())
             try:
                 total = await database.records.estimated_document_count()
             except PyMongoError:  # only the progress bar needs it
@@ -431,7 +435,7 @@ def export_records(out: Path) -> None:
 @reports_errors
 def seed(scale: int, seed_value: int | None, reset: bool, if_empty: bool) -> None:
     """Load the deterministic demo data set (清河区, a fictitious district)."""
-    from hub.people.crypto import PersonalDataKeys
+    from hub.keys.ring import KeyRing
     from hub.store import service as store_service
     from seeds import loader
     from seeds.generator import DEFAULT_SEED
@@ -442,7 +446,7 @@ def seed(scale: int, seed_value: int | None, reset: bool, if_empty: bool) -> Non
         records = loader.expected_records(scale=scale)
         with click.progressbar(length=records, label=f"载入演示数据 ({scale} 件)", file=sys.stderr) as bar:
             return await loader.load(
-                keys=PersonalDataKeys(settings.resolved_secret_key()), scale=scale,
+                keys=await KeyRing.load(database=database, master=settings.resolved_secret_key()), scale=scale,
                 seed=DEFAULT_SEED if seed_value is None else seed_value, if_empty=if_empty, on_batch=bar.update,
             )
 
@@ -460,5 +464,6 @@ def seed(scale: int, seed_value: int | None, reset: bool, if_empty: bool) -> Non
 
 
 main.add_command(audit_cli.audit)
+main.add_command(keys_cli.keys)
 main.add_command(backup_cli.backup)
 main.add_command(backup_cli.restore)

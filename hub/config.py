@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, description="`hub serve`'s worker processes; more than one: uvicorn's "
                          "supervisor spawns them, each with its own database client, rate limits and background tasks")
     secret_key: str | None = None
+    keys_refresh_seconds: float = Field(default=5.0, gt=0, description="how often each process reads the key ring "
+                                        "again (`hub keys rotate`)")
+    keys_activation_seconds: float = Field(default=30.0, ge=0, description="how long after `hub keys rotate` the new "
+                                           "key becomes current: more than HUB_KEYS_REFRESH_SECONDS, so every "
+                                           "process knows a key before any writes with it")
+    rekey_poll_seconds: float = Field(default=10.0, ge=0, description="how often a process looks for data to "
+                                      "re-key after a rotation (one process at a time, by a lease); 0: never")
     env: Literal["development", "production"] = "development"
 
     store_host: str = "127.0.0.1"

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 
 from hub.auth import service as auth_service
 from hub.errors import Unauthenticated
+from hub.keys.ring import KeyRing
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -88,9 +89,9 @@ class Authentication:
     tokens, and tokens for an unknown agency, get 401 UNAUTHENTICATED.
     """
 
-    def __init__(self, app: ASGIApp, *, secret: str, directory: auth_service.AgencyDirectory,
+    def __init__(self, app: ASGIApp, *, keys: KeyRing, directory: auth_service.AgencyDirectory,
                  revocations: auth_service.Revocations, ide_enabled: bool) -> None:
-        self.app, self.secret, self.directory, self.ide_enabled = app, secret, directory, ide_enabled
+        self.app, self.keys, self.directory, self.ide_enabled = app, keys, directory, ide_enabled
         self.revocations = revocations
 
     def _is_public(self, request: Request) -> bool:
@@ -129,7 +130,7 @@ class Authentication:
             header = f"Bearer {cookie}"
         try:
             token = auth_service.bearer_token(header)
-            principal = await auth_service.authenticate(token=token, secret=self.secret, directory=self.directory,
+            principal = await auth_service.authenticate(token=token, keys=self.keys, directory=self.directory,
                                                         revocations=self.revocations)
         except Unauthenticated as exc:
             response = error_response(401, exc.code, exc.message, **{"WWW-Authenticate": 'Bearer realm="mediation-hub"'})

@@ -18,7 +18,7 @@ from hub.config import Settings
 from hub.meetings.models import JointMeeting
 from hub.records import service as record_service
 from hub.records.models import Record
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from resolvers.loaders import Loaders
 from schema.relay import from_global_id
 
@@ -31,7 +31,7 @@ class Context:
     response: Any
     settings: Settings
     database: AsyncDatabase
-    keys: PersonalDataKeys
+    keys: KeyRing
     principal: Principal
     loaders: Loaders = field(default_factory=Loaders)
     audited: set[tuple[Any, ...]] = field(default_factory=set)
@@ -54,7 +54,7 @@ class Context:
         self.audited.add(act)
         await audit_service.append(principal=self.principal, operation=operation, targets=targets,
                                    outcome=outcome, purpose=purpose, reason=reason,
-                                   key=audit_chain.key_for(self.keys.secret))
+                                   key=audit_chain.key_for(self.keys.master))
 
     async def record(self, record_id: str) -> Record | None:
         """A record by its id (`sourceSystem|sourceId`), typed by kind."""

@@ -20,7 +20,7 @@ from hub.campaigns.models import BacklogKind, Campaign, ClearanceOutcome, Enrolm
 from hub.cases.derive import REPORTING_TZ
 from hub.cases.models import OPEN_STATUSES, Case, CaseStatus, CaseTag, Category
 from hub.ingest import service as ingest_service
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from seeds.names import DEPARTMENT_OF, DISTRICT_CODE
 
 CENTRE, CENTRE_USER = "QH-CC", "区大调解协调中心攻坚办"
@@ -66,7 +66,7 @@ async def _backlog(at: datetime, backlog_days: int) -> list[Case]:
     return [c for c in found if campaign_service.is_backlog(c, cutoff=cutoff)][:ENROLLED]
 
 
-async def _settle(case: Case, unit: str, at: datetime, keys: PersonalDataKeys) -> None:
+async def _settle(case: Case, unit: str, at: datetime, keys: KeyRing) -> None:
     """The unit records the agreement that settles the case (so that it is cleared as resolved)."""
     batch = {"sourceSystem": f"{unit}:攻坚清仓", "agency": unit, "records": [{
         "sourceId": f"campaign-agreement-{case.case_no}", "kind": "AGREEMENT", "occurredAt": at.isoformat(),
@@ -76,7 +76,7 @@ async def _settle(case: Case, unit: str, at: datetime, keys: PersonalDataKeys) -
     assert not outcome.results[0].errors, outcome.results[0].errors
 
 
-async def load_campaigns(*, now: datetime, keys: PersonalDataKeys, backlog_days: int = 90) -> Campaign:
+async def load_campaigns(*, now: datetime, keys: KeyRing, backlog_days: int = 90) -> Campaign:
     """The district's campaign with its enrolled cases, as they stand on the demo's day (created once)."""
     start = _at(now - timedelta(days=75), 9)
     for existing in await campaign_service.list_for_region(region_code=DISTRICT_CODE):
@@ -118,7 +118,7 @@ def _unit(case: Case, kinds: dict[str, str]) -> str:
 
 
 async def _replay(i: int, enrolment: Enrolment, case: Case, unit: str, campaign: Campaign, start: datetime,
-                  now: datetime, keys: PersonalDataKeys) -> None:
+                  now: datetime, keys: KeyRing) -> None:
     """One enrolled case's history: responsibility, escalations, clearance, by the plan in the module's doc."""
     if i % 8 == 7:
         return  # still without a responsible unit

@@ -13,7 +13,7 @@ from hub.ingest import service as ingest_service
 from hub.ingest.service import RecordStatus
 from hub.mediators import service as mediator_service
 from hub.mediators.models import Mediator
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.regions import service as region_service
 from hub.regions.models import Region
 from seeds import generator
@@ -71,7 +71,7 @@ async def load_reference_data(*, seed: int = DEFAULT_SEED) -> tuple[int, int, in
 
 async def load(
     *,
-    keys: PersonalDataKeys,
+    keys: KeyRing,
     scale: int = 2000,
     seed: int = DEFAULT_SEED,
     if_empty: bool = False,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hub.analytics import labels
 from hub.cases.models import Case, CaseStatus
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.typical_cases import service as typical_case_service
 from hub.typical_cases.models import TypicalCase, TypicalCaseStatus, WriteUp
 from seeds.names import DISTRICT_CODE
@@ -43,7 +43,7 @@ def _write_up(case: Case) -> WriteUp:
     )
 
 
-async def load_typical_cases(*, keys: PersonalDataKeys) -> list[TypicalCase]:
+async def load_typical_cases(*, keys: KeyRing) -> list[TypicalCase]:
     """Nominate the district's first resolved cases and decide all but the last (created once)."""
     entries = []
     for case, (outcome, reason) in zip(await _resolved_cases(), PLAN):

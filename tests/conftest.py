@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from hub.app import create_app
 from hub.auth import tokens
 from hub.config import Settings
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.store import local as local_store
 from hub.store import service as store_service
 from tests.factories import load_reference_data
@@ -107,7 +107,7 @@ def token_for(settings: Settings) -> TokenFor:
 
     def issue(agency: str = "CC", *, roles: Sequence[str] = (), user: str = "测试员",
               ttl: timedelta = timedelta(hours=1)) -> str:
-        return tokens.issue(secret=settings.resolved_secret_key(), agency_code=agency, user=user,
+        return tokens.issue(keys=KeyRing(settings.resolved_secret_key()), agency_code=agency, user=user,
                             roles=list(roles), ttl=ttl)
 
     return issue
@@ -139,9 +139,9 @@ async def http(app: Starlette, district: AsyncDatabase, token_for: TokenFor) -> 
 
 
 @pytest.fixture
-def keys() -> PersonalDataKeys:
+def keys() -> KeyRing:
     """The personal-data keys of the test deployment (same secret as `settings`)."""
-    return PersonalDataKeys("test-secret-key-not-for-production-use")
+    return KeyRing("test-secret-key-not-for-production-use")
 
 
 @pytest.fixture

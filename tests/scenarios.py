@@ -9,10 +9,10 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.ingest import service as ingest_service
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from tests.factories import T0, batch, days, load_reference_data, party, record, resident_id
 
-KEYS = PersonalDataKeys("test-secret-key-not-for-production-use")
+KEYS = KeyRing("test-secret-key-not-for-production-use")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from hub.auth import tokens
 from hub.auth.models import RevokedToken
 from hub.auth.policy import Principal
 from hub.errors import Unauthenticated
+from hub.keys.ring import KeyRing
 from hub.regions import service as region_service
 
 DIRECTORY_TTL = 30.0  # seconds an agency directory is trusted before it is read again
@@ -96,10 +97,10 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-async def authenticate(*, token: str, secret: str, directory: AgencyDirectory,
+async def authenticate(*, token: str, keys: KeyRing, directory: AgencyDirectory,
                        revocations: Revocations) -> Principal:
     """The principal a valid token names; UNAUTHENTICATED when it is not valid, revoked, or its agency unknown."""
-    claims = tokens.verify(secret=secret, token=token)
+    claims = tokens.verify(keys=keys, token=token)
     if await revocations.is_revoked(claims.token_id):
         raise Unauthenticated("the token has been revoked; ask for a new one (`hub token`)")
     found = await directory.get(claims.agency_code)

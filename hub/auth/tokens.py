@@ -1,4 +1,8 @@
-"""Bearer tokens: signed JWTs naming an agency, a user, roles and an expiry (HS256, `HUB_SECRET_KEY`)."""
+"""Bearer tokens: signed JWTs naming an agency, a user, roles and an expiry (HS256).
+
+A token is signed with the current key of the ring (hub.keys.ring) and names it in its header (`kid`); one
+without a `kid` was signed before keys had ids, with `HUB_SECRET_KEY` itself (`k0`). It verifies while its key
+is in the ring: a rotation leaves older tokens valid until they expire; retiring their key ends them."""
 
 from __future__ import annotations
 
@@ -7,10 +11,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import jwt
 
 from hub.errors import BadUserInput, Unauthenticated
+
+if TYPE_CHECKING:
+    from hub.keys.ring import KeyRing
 
 ALGORITHM = "HS256"
 ISSUER = "mediation-hub"
@@ -46,13 +54,29 @@ def parse_ttl(text: str) -> timedelta:
     return ttl
 
 
-def issue(*, secret: str, agency_code: str, user: str, roles: list[str], ttl: timedelta,
+def issue(*, keys: KeyRing, agency_code: str, user: str, roles: list[str], ttl: timedelta,
           now: datetime | None = None) -> str:
-    """A signed token."""
+    """A token signed with the ring's current key, which it names."""
     issued = now or datetime.now(timezone.utc)
+    key = keys.current_at(issued)
     payload = {"iss": ISSUER, "sub": user, "agency": agency_code, "roles": sorted(set(roles)),
                "iat": issued, "exp": issued + ttl, "jti": new_token_id()}
-    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+    return jwt.encode(payload, key.secret, algorithm=ALGORITHM, headers={"kid": key.id})
+
+
+def _secret(keys: KeyRing, token: str) -> str:
+    """The secret of the key the token names; UNAUTHENTICATED when the ring has no such key (any more)."""
+    from hub.keys.ring import MASTER_ID
+
+    try:
+        kid = jwt.get_unverified_header(token).get("kid", MASTER_ID)
+    except jwt.InvalidTokenError:
+        raise Unauthenticated("the token is malformed") from None
+    key = keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise Unauthenticated("the token was signed with a key this hub no longer accepts (retired, or "
+                              "another hub's); ask for a new one (`hub token`)")
+    return key.secret
 
 
 def new_token_id() -> str:
@@ -60,8 +84,9 @@ def new_token_id() -> str:
     return secrets.token_hex(8)
 
 
-def token_id(*, secret: str, token: str) -> str:
+def token_id(*, keys: KeyRing, token: str) -> str:
     """The id of a token this hub signed (expired or not); UNAUTHENTICATED when it is not one, or has none."""
+    secret = _secret(keys, token)
     try:
         payload = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"verify_exp": False})
     except jwt.InvalidTokenError:
@@ -71,8 +96,9 @@ def token_id(*, secret: str, token: str) -> str:
     return str(payload["jti"])
 
 
-def verify(*, secret: str, token: str) -> Claims:
-    """The claims of a token signed with `secret` that has not expired; UNAUTHENTICATED otherwise."""
+def verify(*, keys: KeyRing, token: str) -> Claims:
+    """The claims of a token signed with a key of the ring that has not expired; UNAUTHENTICATED otherwise."""
+    secret = _secret(keys, token)
     try:
         payload = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
                              options={"require": ["exp", "iat", "sub", "iss"]})

@@ -84,7 +84,7 @@ async def sign_in(request: Request) -> Response:
         token = body.get("token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token.strip():
             raise Unauthenticated("请输入令牌 — paste the token the operator issued (`hub token`)")
-        principal = await auth_service.authenticate(token=token.strip(), secret=settings.resolved_secret_key(),
+        principal = await auth_service.authenticate(token=token.strip(), keys=request.app.state.keys,
                                                     directory=request.app.state.agencies,
                                                     revocations=request.app.state.revocations)
     except ValueError:  # not JSON, or not UTF-8

@@ -26,7 +26,7 @@ from hub.cases.models import Case, CaseStatus
 from hub.errors import BadUserInput, Conflict, Forbidden, NotFound
 from hub.ingest import service as ingest_service
 from hub.ingest.service import RecordStatus
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.records import service as record_service
 from hub.records.enums import HandoverDecision, HandoverMode, HandoverStatus, RecordKind
 from hub.store.service import READ_BATCH_SIZE
@@ -47,7 +47,7 @@ class Listed:
     case: Case
 
 
-async def _ingest(*, principal: Principal, record: dict[str, Any], keys: PersonalDataKeys,
+async def _ingest(*, principal: Principal, record: dict[str, Any], keys: KeyRing,
                   system: str = SOURCE_SYSTEM) -> Any:
     outcome = await ingest_service.ingest(
         batch={"sourceSystem": system, "agency": principal.agency_code, "records": [record]}, keys=keys,
@@ -69,7 +69,7 @@ async def _state(case_id: Any, handover_id: str) -> HandoverState | None:
 
 async def hand_over(
     *, principal: Principal, case_no: str, to_agency: str, mode: HandoverMode, reason: str,
-    accept_by: datetime | None, keys: PersonalDataKeys, now: datetime | None = None,
+    accept_by: datetime | None, keys: KeyRing, now: datetime | None = None,
 ) -> HandoverState:
     """转办 / 交办 / 移送: pass a case the caller may see to another agency, with a reason and a deadline to answer."""
     now = now or datetime.now(timezone.utc)
@@ -105,7 +105,7 @@ async def hand_over(
 
 async def answer(
     *, principal: Principal, handover_id: str, decision: HandoverDecision, reason: str | None,
-    keys: PersonalDataKeys, now: datetime | None = None,
+    keys: KeyRing, now: datetime | None = None,
 ) -> HandoverState:
     """Accept (the caller answers for the case from now on) or return (to the sender, with a reason) a handover
     made to the caller's agency. Of two answers at once, one wins; the other gets CONFLICT."""

@@ -41,7 +41,7 @@ from hub.errors import BadUserInput
 from hub.ingest import files
 from hub.ingest.importer import ImportSummary, ingest_rows
 from hub.ingest.service import DEFAULT_MATCH_WINDOW, RecordStatus
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.records.enums import RecordKind
 from hub.records.models import DETAILS_CLASSES
 from hub.store.service import READ_BATCH_SIZE, find_by_ids
@@ -116,7 +116,7 @@ async def _sorted_records(
 class _Writer:
     """Turns one case's records at a time into lines, with their parties' identities in clear."""
 
-    def __init__(self, *, out: IO[str], keys: PersonalDataKeys, np_names: dict[str, set[str]]) -> None:
+    def __init__(self, *, out: IO[str], keys: KeyRing, np_names: dict[str, set[str]]) -> None:
         self.out, self.keys, self.np_names = out, keys, np_names
         self.np_seen: set[str] = set()  # Persons keyed by name and phone whose first line is written
         self.summary = ExportSummary()
@@ -216,7 +216,7 @@ class _Writer:
         group, start = rest
         again = len(person.get("case_ids") or []) > 1 or any(
             p["person_id"] == person_id for doc in group[start:] for p in doc.get("parties") or [])
-        same_key = "phone" in clear and person_id == "np:" + self.keys.hash(
+        same_key = "phone" in clear and person_id[3:] in self.keys.hashes(
             purpose="name-phone", value=f"{party['name']}\x00{clear['phone']}")
         return again and same_key and self.np_names.get(person_id) == {party["name"]}
 
@@ -253,7 +253,7 @@ def _ordered(line: dict[str, Any]) -> dict[str, Any]:
 
 
 async def export_records(
-    *, database: Any, keys: PersonalDataKeys, out: Path,
+    *, database: Any, keys: KeyRing, out: Path,
     on_read: Progress | None = None, on_written: Progress | None = None,
 ) -> ExportSummary:
     """Write every record of the database to `out` as JSON Lines; see the module docstring.
@@ -291,7 +291,7 @@ async def export_records(
 
 
 async def import_export(
-    *, path: Path, keys: PersonalDataKeys, batch_size: int = 500,
+    *, path: Path, keys: KeyRing, batch_size: int = 500,
     match_window: timedelta = DEFAULT_MATCH_WINDOW, on_rows: Progress | None = None,
 ) -> ImportSummary:
     """Ingest an export: consecutive lines of one (sourceSystem, agency) form a batch, in file order.

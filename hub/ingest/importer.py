@@ -17,7 +17,7 @@ from hub.errors import Unavailable
 from hub.ingest import files
 from hub.ingest import service as ingest_service
 from hub.ingest.service import DEFAULT_MATCH_WINDOW, RecordOutcome, RecordStatus
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ async def ingest_rows(
     records: Sequence[dict[str, Any]],
     source_system: str,
     agency: str,
-    keys: PersonalDataKeys,
+    keys: KeyRing,
     match_window: timedelta,
     summary: ImportSummary,
     rejected: list[tuple[files.FileRow, str]],
@@ -87,7 +87,7 @@ async def import_file(
     path: Path,
     agency: str,
     source_system: str,
-    keys: PersonalDataKeys,
+    keys: KeyRing,
     batch_size: int = 500,
     match_window: timedelta = DEFAULT_MATCH_WINDOW,
     on_rows: Callable[[int], None] | None = None,

@@ -25,7 +25,7 @@ from hub.ingest.models import MAX_BATCH_SIZE, RECORD_ADAPTER, Code, RecordBase, 
 from hub.notifications import outbox
 from hub.people import merge as person_merge
 from hub.people import service as person_service
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.records import service as record_service
 from hub.records.enums import HandoverStatus, RecordKind
 from hub.records.models import RECORD_CLASSES, RecordParty, SourceRef, record_key
@@ -149,7 +149,7 @@ def _header(batch: Mapping[str, Any]) -> tuple[str, str, list[Any]]:
 async def ingest(
     *,
     batch: Mapping[str, Any],
-    keys: PersonalDataKeys,
+    keys: KeyRing,
     match_window: timedelta = DEFAULT_MATCH_WINDOW,
     now: datetime | None = None,
     may_join: Callable[[Mapping[str, Any]], bool] | None = None,
@@ -360,7 +360,7 @@ async def _complete_replayed(items: list[_Item]) -> None:
     await case_service.complete(record_ids=replayed)
 
 
-async def _resolve_parties(items: list[_Item], *, source_system: str, keys: PersonalDataKeys) -> None:
+async def _resolve_parties(items: list[_Item], *, source_system: str, keys: KeyRing) -> None:
     """Resolve every party of every record to a Person id (one round trip or two)."""
     identities, seen_at, owners = [], [], []
     for item in items:

@@ -66,9 +66,10 @@ class Webhook(Document):
 
     agency_code: str
     url: str
-    secret: str
+    secret: str  # encrypted under the ring's key `key_id` (hub.keys; None: k0, from before keys had ids)
     kinds: list[EventKind]
     active: bool = True
+    key_id: str | None = None
     created_at: datetime
     created_by: str
 

@@ -38,7 +38,7 @@ from hub.notifications import outbox
 from hub.notifications.models import (
     EPOCH, Delivery, DeliveryStatus, EventKind, OutboxCursor, OutboxEvent, Webhook,
 )
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.store.service import find_by_ids, insert_new, store_now
 
 log = logging.getLogger("hub.webhooks")
@@ -75,14 +75,15 @@ def check_url(url: str, *, settings: Settings) -> str:
 
 
 async def register(*, agency_code: str, user: str, url: str, kinds: Sequence[EventKind] | None,
-                   settings: Settings, keys: PersonalDataKeys) -> tuple[Webhook, str]:
+                   settings: Settings, keys: KeyRing) -> tuple[Webhook, str]:
     """A new webhook of the agency, and its secret in clear (shown once; stored encrypted)."""
     url = check_url(url, settings=settings)
     chosen = sorted(set(kinds or list(EventKind)), key=list(EventKind).index)
     if len(await list_for_agency(agency_code=agency_code)) >= MAX_WEBHOOKS:
         raise BadUserInput(f"an agency has at most {MAX_WEBHOOKS} webhooks; delete one first", limit=MAX_WEBHOOKS)
     secret = "whsec_" + secrets.token_urlsafe(32)
-    webhook = Webhook(agency_code=agency_code, url=url, secret=keys.encrypt(secret), kinds=chosen,
+    key = keys.current
+    webhook = Webhook(agency_code=agency_code, url=url, secret=key.data.encrypt(secret), key_id=key.id, kinds=chosen,
                       created_at=store_now(), created_by=user)
     await webhook.insert()
     return webhook, secret
@@ -216,7 +217,7 @@ async def _claim(*, now: datetime, lease: timedelta, limit: int) -> list[dict[st
 
 
 async def _send(client: httpx.AsyncClient, delivery: dict[str, Any], hook: dict[str, Any] | None,
-                *, settings: Settings, keys: PersonalDataKeys, result: PumpResult) -> None:
+                *, settings: Settings, keys: KeyRing, result: PumpResult) -> None:
     collection = Delivery.get_pymongo_collection()
     guard = {"_id": delivery["_id"], "lease_until": delivery["lease_until"]}
     if hook is None or not hook.get("active"):
@@ -260,7 +261,7 @@ async def _send(client: httpx.AsyncClient, delivery: dict[str, Any], hook: dict[
     await collection.update_one(guard, {"$set": update})
 
 
-async def send_due(*, settings: Settings, keys: PersonalDataKeys, client: httpx.AsyncClient | None = None,
+async def send_due(*, settings: Settings, keys: KeyRing, client: httpx.AsyncClient | None = None,
                    result: PumpResult | None = None) -> PumpResult:
     """Claim the deliveries due now (up to SENDS_PER_ROUND) and send them concurrently."""
     result = result or PumpResult()
@@ -282,14 +283,14 @@ async def send_due(*, settings: Settings, keys: PersonalDataKeys, client: httpx.
     return result
 
 
-async def pump(*, settings: Settings, keys: PersonalDataKeys, client: httpx.AsyncClient | None = None) -> PumpResult:
+async def pump(*, settings: Settings, keys: KeyRing, client: httpx.AsyncClient | None = None) -> PumpResult:
     """One round of the dispatcher: fan the new outbox events out, then send what is due."""
     result = PumpResult()
     result.events, result.created = await fan_out(settings=settings, now=store_now())
     return await send_due(settings=settings, keys=keys, client=client, result=result)
 
 
-async def run_forever(*, settings: Settings, keys: PersonalDataKeys) -> None:
+async def run_forever(*, settings: Settings, keys: KeyRing) -> None:
     """The background dispatcher of one hub process: a round every `webhook_poll_seconds`, and at once when
     this process writes events (outbox.listen); errors logged."""
     written = asyncio.Event()

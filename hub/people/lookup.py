@@ -10,7 +10,7 @@ from hub.cases.models import Case
 from hub.errors import BadUserInput
 from hub.ingest.models import PartyIn
 from hub.people import service as person_service
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.people.models import Person
 from hub.records.enums import Channel, PartyRole, RecordKind
 from hub.records.models import Record
@@ -63,7 +63,7 @@ class Dossier:
 
 
 def _validated_keys(
-    *, keys: PersonalDataKeys, id_number: str | None, credit_code: str | None, name: str | None, phone: str | None
+    *, keys: KeyRing, id_number: str | None, credit_code: str | None, name: str | None, phone: str | None
 ) -> list[str]:
     """Checks the identifiers as ingestion does and turns them into match keys."""
     from pydantic import ValidationError
@@ -88,7 +88,7 @@ def _validated_keys(
 
 
 async def lookup(
-    *, keys: PersonalDataKeys, id_number: str | None = None, credit_code: str | None = None,
+    *, keys: KeyRing, id_number: str | None = None, credit_code: str | None = None,
     name: str | None = None, phone: str | None = None,
 ) -> Dossier:
     """Every case and record naming the person, across all agencies, in time order."""

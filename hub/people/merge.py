@@ -114,6 +114,8 @@ async def move(*, loser: str, winner: str) -> None:
         fields.update(identity_key=gone["identity_key"], verified=True,
                       **{f: gone[f] for f in IDENTITY_FIELDS if gone.get(f)})
     fields.update({f: gone[f] for f in CONTACT_FIELDS if gone.get(f) and not kept.get(f)})
+    if any(f.endswith("_encrypted") for f in fields) and gone.get("key_id") != kept.get("key_id"):
+        fields["key_id"] = None  # fields of two keys now: the re-keyer puts them on one
     update: dict[str, Any] = {"$addToSet": {"match_keys": {"$each": gone.get("match_keys", [])},
                                             "case_ids": {"$each": gone.get("case_ids", [])}},
                               "$min": {"first_seen_at": gone["first_seen_at"]}}

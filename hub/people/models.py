@@ -38,6 +38,10 @@ class Person(Document):
     case_ids: list[PydanticObjectId] = Field(default_factory=list)
     merged_into: str | None = None  # another Person this one was found to be (hub.people.merge): a tombstone
     merged_at: datetime | None = None
+    # The ring's key (hub.keys) all of this Person's keyed hashes and encrypted fields are made with; None: not
+    # known to be one key (written before keys had ids, or fields merged in from a Person of another key).
+    # The re-keyer (hub.keys.rekey) brings each Person not on the current key onto it.
+    key_id: str | None = None
 
     class Settings:
         name = "people"
@@ -47,6 +51,7 @@ class Person(Document):
             IndexModel([("match_keys", ASCENDING)]),
             IndexModel([("name", ASCENDING)]),
             IndexModel([("case_ids", ASCENDING)]),  # a case removed is taken off its parties' lists
+            IndexModel([("key_id", ASCENDING)]),  # the re-keyer's work: Persons not on the current key
         ]
 
 
@@ -55,6 +60,8 @@ class PersonKey(Document):
 
     id: str | None = None  # type: ignore[assignment]  # the match key
     person_id: str
+    kid: str | None = None  # the ring's key a keyed hash is made with (none: k0, or not a hash: `anon:`)
 
     class Settings:
         name = "person_keys"
+        indexes = [IndexModel([("kid", ASCENDING)])]  # `hub keys retire` drops a key's hashes

@@ -11,7 +11,7 @@ from beanie import PydanticObjectId
 from pymongo import UpdateOne
 
 from hub.people import identity, merge
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import MASTER_ID, KeyRing
 from hub.people.models import Person, PersonKey
 from hub.store.service import bulk_write, find_by_ids, insert_new
 from hub.records.enums import PartyKind
@@ -32,11 +32,24 @@ class PartyIdentity:
     name_phone_key: str | None
     fallback_key: str
     protect: Callable[[], dict[str, str | None]] = field(default=dict, repr=False, compare=False)
+    key_id: str = MASTER_ID  # the ring's key the keys are hashed (and the fields encrypted) under
+    # The same keys hashed under the ring's other keys: a Person written before a rotation is found by these.
+    strong_aliases: frozenset[str] = frozenset()
+    name_phone_aliases: frozenset[str] = frozenset()
 
     @property
     def keys(self) -> list[str]:
         """Every key that should find this party's Person."""
         return [k for k in (self.strong_key, self.name_phone_key) if k] or [self.fallback_key]
+
+    @property
+    def search_keys(self) -> list[str]:
+        """The keys to read: the party's own, and the same under the ring's older keys."""
+        return [*self.keys, *sorted(self.strong_aliases | self.name_phone_aliases)]
+
+    def is_own_strong(self, key: str) -> bool:
+        """Whether `key` is this party's ID number or credit code, under any key of the ring."""
+        return key == self.strong_key or key in self.strong_aliases
 
     @cached_property
     def fields(self) -> dict[str, str | None]:
@@ -46,7 +59,7 @@ class PartyIdentity:
 
 def identify(
     *,
-    keys: PersonalDataKeys,
+    keys: KeyRing,
     name: str,
     kind: PartyKind,
     id_number: str | None,
@@ -55,47 +68,54 @@ def identify(
     address: str | None,
     fallback_key: str,
 ) -> PartyIdentity:
-    """Keys of a validated party, and how to mask and encrypt its identifiers; never stores them in clear."""
-    strong = None
+    """Keys of a validated party, and how to mask and encrypt its identifiers; never stores them in clear.
+
+    Hashed and encrypted under the ring's current key, taken once, so one party's keys and fields agree."""
+    current = keys.current
+    strong_hashes: list[str] = []
     if id_number:
-        strong = "id:" + keys.hash(purpose="resident-id", value=id_number)
+        strong_hashes = ["id:" + h for h in keys.hashes(purpose="resident-id", value=id_number, first=current)]
     elif credit_code:
-        strong = "cc:" + keys.hash(purpose="credit-code", value=credit_code)
-    name_phone = "np:" + keys.hash(purpose="name-phone", value=f"{name}\x00{phone}") if phone else None
+        strong_hashes = ["cc:" + h for h in keys.hashes(purpose="credit-code", value=credit_code, first=current)]
+    np_hashes = ["np:" + h for h in keys.hashes(purpose="name-phone", value=f"{name}\x00{phone}", first=current)
+                 ] if phone else []
+    data = current.data
 
     def protect() -> dict[str, str | None]:
         fields: dict[str, str | None] = {}
         if id_number or credit_code:
             clear = id_number or credit_code or ""
-            fields.update(id_masked=identity.mask_resident_id(clear), id_encrypted=keys.encrypt(clear))
+            fields.update(id_masked=identity.mask_resident_id(clear), id_encrypted=data.encrypt(clear))
         if phone:
-            fields.update(phone_masked=identity.mask_phone(phone), phone_encrypted=keys.encrypt(phone))
+            fields.update(phone_masked=identity.mask_phone(phone), phone_encrypted=data.encrypt(phone))
         if address:
-            fields.update(address_masked=identity.mask_address(address), address_encrypted=keys.encrypt(address))
+            fields.update(address_masked=identity.mask_address(address), address_encrypted=data.encrypt(address))
         return fields
 
     return PartyIdentity(
-        name=name, kind=kind, strong_key=strong, name_phone_key=name_phone,
-        fallback_key="anon:" + fallback_key, protect=protect,
+        name=name, kind=kind, strong_key=strong_hashes[0] if strong_hashes else None,
+        name_phone_key=np_hashes[0] if np_hashes else None, fallback_key="anon:" + fallback_key, protect=protect,
+        key_id=current.id, strong_aliases=frozenset(strong_hashes[1:]), name_phone_aliases=frozenset(np_hashes[1:]),
     )
 
 
 def lookup_keys(
-    *, keys: PersonalDataKeys, id_number: str | None = None, credit_code: str | None = None,
+    *, keys: KeyRing, id_number: str | None = None, credit_code: str | None = None,
     name: str | None = None, phone: str | None = None,
 ) -> list[str]:
-    """The match keys a lookup by these (validated) identifiers should search."""
+    """The match keys a lookup by these (validated) identifiers should search: hashed under every key of the
+    ring, so a Person not yet re-keyed since a rotation is found too."""
     found = []
     if id_number:
-        found.append("id:" + keys.hash(purpose="resident-id", value=id_number))
+        found += ["id:" + h for h in keys.hashes(purpose="resident-id", value=id_number)]
     if credit_code:
-        found.append("cc:" + keys.hash(purpose="credit-code", value=credit_code))
+        found += ["cc:" + h for h in keys.hashes(purpose="credit-code", value=credit_code)]
     if name and phone:
-        found.append("np:" + keys.hash(purpose="name-phone", value=f"{name}\x00{phone}"))
+        found += ["np:" + h for h in keys.hashes(purpose="name-phone", value=f"{name}\x00{phone}")]
     return found
 
 
-async def _person_ids_by_key(match_keys: Sequence[str]) -> dict[str, str]:
+async def person_ids_by_key(match_keys: Sequence[str]) -> dict[str, str]:
     """match key -> person id, for the keys that are known."""
     docs = await find_by_ids(PersonKey.get_pymongo_collection(), match_keys)
     return {d["_id"]: d["person_id"] for d in docs}
@@ -103,7 +123,7 @@ async def _person_ids_by_key(match_keys: Sequence[str]) -> dict[str, str]:
 
 async def find_by_keys(*, match_keys: Sequence[str]) -> list[Person]:
     """Persons any of whose match keys is among match_keys (the Person a merged one was merged into)."""
-    found = await merge.roots((await _person_ids_by_key(match_keys)).values(), fields=None)
+    found = await merge.roots((await person_ids_by_key(match_keys)).values(), fields=None)
     roots = {doc["_id"]: doc for doc in found.values()}
     return [Person.model_validate(roots[person_id]) for person_id in sorted(roots)]
 
@@ -169,8 +189,9 @@ class Resolution:
     async def write_keys(self) -> None:
         """Record the match keys; learn the owners of those another batch stored first."""
         self.owners.update(self.keys)
-        if lost := await _add_keys(self.keys):
-            self.owners.update(await _person_ids_by_key(lost))
+        kids = {k: p.key_id for p in self.parties for k in p.keys}
+        if lost := await add_keys(self.keys, kids):
+            self.owners.update(await person_ids_by_key(lost))
 
     async def settle(self) -> list[str]:
         """Put right what concurrent batches split, and say the Person each party ends with.
@@ -181,7 +202,7 @@ class Resolution:
         found = await merge.roots([*self.resolved, *self.owners.values()])
         for n, party in enumerate(self.parties):
             owner = found.get(self.owners.get(party.strong_key or "", ""))
-            if party.strong_key and owner is not None and owner["identity_key"] != party.strong_key \
+            if party.strong_key and owner is not None and not party.is_own_strong(owner["identity_key"]) \
                     and owner["identity_key"].startswith(merge.STRONG):
                 claimed = self.owners[party.strong_key]
                 self.owners[party.strong_key] = self.resolved[n] = await _own_person(party, claimed)
@@ -212,8 +233,8 @@ async def _own_person(party: PartyIdentity, claimed_by: str) -> str:
 
 async def plan(*, parties: Sequence[PartyIdentity], seen_at: Sequence[datetime]) -> Resolution:
     """Read the Persons the parties' keys find (their roots, if merged) and decide each party's Person."""
-    all_keys = sorted({k for p in parties for k in [*p.keys, p.fallback_key]})
-    known = await _person_ids_by_key(all_keys)
+    all_keys = sorted({k for p in parties for k in [*p.search_keys, p.fallback_key]})
+    known = await person_ids_by_key(all_keys)
     found_roots = await merge.roots(known.values())
     docs = list({d["_id"]: d for d in found_roots.values()}.values())
     owners = dict(known)  # as stored: perhaps a Person since merged
@@ -236,6 +257,7 @@ async def plan(*, parties: Sequence[PartyIdentity], seen_at: Sequence[datetime])
             found = {
                 "_id": key, "kind": party.kind.value, "name": party.name, "identity_key": key, "match_keys": [],
                 "verified": party.strong_key is not None, "first_seen_at": at, **party.fields,
+                "key_id": party.key_id,
             }
             creates[key] = found
         elif party.strong_key and not found["identity_key"].startswith(merge.STRONG):
@@ -282,12 +304,13 @@ async def plan(*, parties: Sequence[PartyIdentity], seen_at: Sequence[datetime])
                       keys=claims)
 
 
-async def _add_keys(pairs: dict[str, str]) -> list[str]:
-    """Record match keys (key -> person id); the keys another batch wrote first are left as they are and
-    returned."""
+async def add_keys(pairs: dict[str, str], kids: dict[str, str]) -> list[str]:
+    """Record match keys (key -> person id), with the id of the ring's key each is hashed under (`kids`; none:
+    not a hash); the keys another batch wrote first are left as they are and returned."""
     if not pairs:
         return []
-    documents = [{"_id": key, "person_id": pid} for key, pid in pairs.items()]
+    documents = [{"_id": key, "person_id": pid, **({"kid": kids[key]} if key in kids and not key.startswith("anon:")
+                                                    else {})} for key, pid in pairs.items()]
     inserted = set(await insert_new(PersonKey.get_pymongo_collection(), documents))
     return [doc["_id"] for n, doc in enumerate(documents) if n not in inserted]
 
@@ -295,13 +318,15 @@ async def _add_keys(pairs: dict[str, str]) -> list[str]:
 def _match(party: PartyIdentity, by_key: dict[str, dict]) -> dict | None:
     """The known Person for a party: by strong key, else by name and phone when that Person has
     no conflicting strong key, else by the party's fallback key (replays)."""
-    if party.strong_key and party.strong_key in by_key:
-        return by_key[party.strong_key]
-    if party.name_phone_key and party.name_phone_key in by_key:
-        candidate = by_key[party.name_phone_key]
-        has_other_strong = candidate["identity_key"].startswith(("id:", "cc:"))
-        if not (party.strong_key and has_other_strong):
-            return candidate
+    for key in (party.strong_key, *sorted(party.strong_aliases)):
+        if key and key in by_key:
+            return by_key[key]
+    for key in (party.name_phone_key, *sorted(party.name_phone_aliases)):
+        if key and key in by_key:
+            candidate = by_key[key]
+            has_other_strong = candidate["identity_key"].startswith(("id:", "cc:"))
+            if not (party.strong_key and has_other_strong):
+                return candidate
     if not party.strong_key and not party.name_phone_key:
         return by_key.get(party.fallback_key)
     return None

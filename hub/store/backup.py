@@ -31,6 +31,7 @@ from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.errors import BadUserInput, Conflict
+from hub.keys.ring import KeyRing
 from hub.people.crypto import PersonalDataKeys
 from hub.store.service import store_now
 
@@ -104,13 +105,18 @@ class RestoreSummary:
     dropped: int  # collections of the target database dropped first (`drop=True`)
 
 
-def key_check(keys: PersonalDataKeys) -> str:
-    """A keyed hash of a constant: equal for equal secrets, and says nothing about the secret."""
-    return keys.hash(purpose="backup/key-check/v1", value=FORMAT)
+def key_check(keys: PersonalDataKeys | KeyRing) -> str:
+    """A keyed hash of a constant: equal for equal secrets (HUB_SECRET_KEY, whatever the key ring), and says
+    nothing about the secret."""
+    return _master(keys).hash(purpose="backup/key-check/v1", value=FORMAT)
 
 
-def _signature(body: dict[str, Any], keys: PersonalDataKeys) -> str:
-    return keys.hash(purpose="backup/manifest/v1", value=json.dumps(body, sort_keys=True, ensure_ascii=False))
+def _master(keys: PersonalDataKeys | KeyRing) -> PersonalDataKeys:
+    return keys.master_keys if isinstance(keys, KeyRing) else keys
+
+
+def _signature(body: dict[str, Any], keys: PersonalDataKeys | KeyRing) -> str:
+    return _master(keys).hash(purpose="backup/manifest/v1", value=json.dumps(body, sort_keys=True, ensure_ascii=False))
 
 
 def _iso(moment: Any) -> str:
@@ -181,7 +187,7 @@ async def _hash_collection(database: AsyncDatabase, name: str, on_documents: OnD
 
 
 async def backup(
-    *, database: AsyncDatabase, path: Path, hub_version: str, keys: PersonalDataKeys | None,
+    *, database: AsyncDatabase, path: Path, hub_version: str, keys: PersonalDataKeys | KeyRing | None,
     check: bool = True, on_documents: OnDocuments | None = None, on_checked: OnDocuments | None = None,
 ) -> Manifest:
     """Write every collection of database to a new backup directory at path; return its manifest.
@@ -281,7 +287,7 @@ def read_manifest(*, path: Path) -> Manifest:
     return _manifest_from(body)
 
 
-def check_key(*, manifest: Manifest, keys: PersonalDataKeys | None) -> bool:
+def check_key(*, manifest: Manifest, keys: PersonalDataKeys | KeyRing | None) -> bool:
     """Raise unless keys are the backup's and its manifest is as written; False when there is no key to check with."""
     if keys is None or manifest.key_check is None:
         return False
@@ -324,7 +330,7 @@ def verify_files(*, path: Path, manifest: Manifest) -> None:
 
 
 async def restore(
-    *, database: AsyncDatabase, path: Path, keys: PersonalDataKeys | None, drop: bool = False,
+    *, database: AsyncDatabase, path: Path, keys: PersonalDataKeys | KeyRing | None, drop: bool = False,
     on_documents: OnDocuments | None = None,
 ) -> RestoreSummary:
     """Restore the backup at path into database, which must be empty (or is dropped first, with `drop`).

@@ -16,7 +16,7 @@ from hub.cases import service as case_service
 from hub.cases.models import Case, CaseStatus, Category
 from hub.errors import BadUserInput, Conflict, NotFound
 from hub.people import service as person_service
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.records.enums import PartyKind
 from hub.store.service import store_now
 from hub.typical_cases.anonymise import PartyData, anonymise_write_up
@@ -41,7 +41,7 @@ def _checked(write_up: WriteUp) -> WriteUp:
     return WriteUp(**values)
 
 
-async def parties_of(*, case: Case, keys: PersonalDataKeys) -> list[PartyData]:
+async def parties_of(*, case: Case, keys: KeyRing) -> list[PartyData]:
     """The case's parties with their clear names and identifiers (decrypted: used to remove them, never shown)."""
     persons = await person_service.get_many(ids=sorted({p.person_id for p in case.parties} | set(case.party_ids)))
     found = []
@@ -73,7 +73,7 @@ async def get_by_case(*, case_id: PydanticObjectId) -> TypicalCase | None:
 
 
 async def nominate(
-    *, case_id: PydanticObjectId, write_up: WriteUp, agency_code: str, user: str, keys: PersonalDataKeys,
+    *, case_id: PydanticObjectId, write_up: WriteUp, agency_code: str, user: str, keys: KeyRing,
 ) -> TypicalCase:
     """Nominate a resolved case with its write-up, stored anonymised; again while NOMINATED: the write-up is updated."""
     case = await case_service.get(case_id=case_id)

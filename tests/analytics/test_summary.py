@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from hub.analytics.summary import Dimension, Figures, SummaryFilter, summarize, summarize_many
 from hub.cases.derive import month_of
 from hub.cases.models import Case
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from seeds import loader
 from tests.conftest import CommandLog
 
@@ -37,7 +37,7 @@ SUMMARY = """query($filter: SummaryFilter!, $groupBy: [SummaryDimension!]!) {
 
 
 @pytest.fixture
-async def seeded(database: AsyncDatabase, keys: PersonalDataKeys) -> dict[str, Any]:
+async def seeded(database: AsyncDatabase, keys: KeyRing) -> dict[str, Any]:
     """The demo data at a small scale, and every case and agency as stored."""
     summary = await loader.load(keys=keys, scale=SCALE, now=NOW)
     assert summary.rejections == []

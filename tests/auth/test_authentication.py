@@ -9,6 +9,7 @@ import httpx
 import jwt
 import pytest
 
+from hub.keys.ring import KeyRing
 from hub.auth import tokens
 from hub.config import Settings
 from tests.conftest import TokenFor
@@ -19,12 +20,12 @@ SERVER_INFO = {"query": "{ serverInfo { storeKind } }"}
 
 def _expired(settings: Settings) -> str:
     long_ago = datetime.now(timezone.utc) - timedelta(hours=9)
-    return tokens.issue(secret=settings.resolved_secret_key(), agency_code="CC", user="u", roles=[],
+    return tokens.issue(keys=KeyRing(settings.resolved_secret_key()), agency_code="CC", user="u", roles=[],
                         ttl=timedelta(hours=8), now=long_ago)
 
 
 def _foreign(settings: Settings) -> str:
-    return tokens.issue(secret="another-hub's-secret-of-at-least-32-bytes", agency_code="CC", user="u", roles=[], ttl=timedelta(hours=1))
+    return tokens.issue(keys=KeyRing("another-hub's-secret-of-at-least-32-bytes"), agency_code="CC", user="u", roles=[], ttl=timedelta(hours=1))
 
 
 def _unsigned(settings: Settings) -> str:
@@ -33,7 +34,7 @@ def _unsigned(settings: Settings) -> str:
 
 
 def _unknown_agency(settings: Settings) -> str:
-    return tokens.issue(secret=settings.resolved_secret_key(), agency_code="NOPE", user="u", roles=[],
+    return tokens.issue(keys=KeyRing(settings.resolved_secret_key()), agency_code="NOPE", user="u", roles=[],
                         ttl=timedelta(hours=1))
 
 
@@ -96,7 +97,7 @@ def test_hub_token_issues_what_the_hub_accepts(settings: Settings, district: obj
                   HUB_SECRET_KEY=settings.resolved_secret_key())
     issued = run_hub("token", "--agency", "PB", "--user", "信访局值班员", "--role", "pii", "--ttl", "2h", env=env)
     assert issued.returncode == 0, issued.stderr
-    claims = tokens.verify(secret=settings.resolved_secret_key(), token=issued.stdout.strip())
+    claims = tokens.verify(keys=KeyRing(settings.resolved_secret_key()), token=issued.stdout.strip())
     assert (claims.agency_code, claims.user, claims.roles) == ("PB", "信访局值班员", frozenset({"pii"}))
     lifetime = claims.expires_at - datetime.now(timezone.utc)
     assert timedelta(hours=1, minutes=59) < lifetime <= timedelta(hours=2)

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
+from hub.keys.ring import KeyRing
 from hub.auth import tokens
 from hub.config import Settings
 from tests.conftest import TokenFor, free_port
@@ -33,7 +34,7 @@ async def test_a_revoked_token_is_refused_by_every_process_within_seconds(
     assert issued.returncode == 0, issued.stderr
     token = issued.stdout.strip()
     [token_id] = re.findall(r"token id ([0-9a-f]{16})", issued.stderr)
-    assert tokens.token_id(secret=settings.resolved_secret_key(), token=token) == token_id
+    assert tokens.token_id(keys=KeyRing(settings.resolved_secret_key()), token=token) == token_id
     other = token_for("HRSS")
     ports = free_port(), free_port()
     with hub_serve(settings, ports[0], tmp_path / "serve.log"), hub_serve(settings, ports[1], tmp_path / "serve.log"):

@@ -8,7 +8,7 @@ import httpx
 
 from hub.campaigns.models import Campaign, ClearanceOutcome, Enrolment, EscalationStage
 from hub.cases.models import Case, CaseStatus
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from seeds import generator, loader
 from schema.relay import to_global_id
 from seeds.campaigns import NAME, load_campaigns
@@ -20,7 +20,7 @@ PROGRESS = """query($id: ID!, $on: Date) { campaignProgress(id: $id, groupBy: [T
 
 
 async def test_the_demo_campaign_shows_every_state_of_an_enrolled_case(
-    database: object, keys: PersonalDataKeys, http: httpx.AsyncClient, token_for: TokenFor
+    database: object, keys: KeyRing, http: httpx.AsyncClient, token_for: TokenFor
 ) -> None:
     # given the demo data set loaded
     await loader.load(keys=keys, scale=SCALE)

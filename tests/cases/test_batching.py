@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from hub.ingest import service as ingest_service
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from tests.conftest import CommandLog
 from tests.factories import T0, batch, days, party, record, resident_id
 
@@ -25,7 +25,7 @@ query Page($first: Int!) {
 
 
 async def test_page_of_cases_costs_the_same_reads_for_10_or_50(
-    http: httpx.AsyncClient, district: object, keys: PersonalDataKeys, command_log: CommandLog
+    http: httpx.AsyncClient, district: object, keys: KeyRing, command_log: CommandLog
 ) -> None:
     # Given 60 cases, each with records from three agencies and two parties
     for agency, kind, offset in (("PMC-A", "INTAKE", 0), ("HRSS", "MEDIATION_SESSION", 5), ("PB", "PETITION", 9)):

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from hub.ingest import service as ingest_service
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from tests.factories import T0, VILLAGE_A1, VILLAGE_A2, VILLAGE_B1, batch, days, party, record
 
 CASES = """
@@ -31,7 +31,7 @@ def opener(source_id: str, title: str, *, category: str = "LABOUR", region: str 
 
 
 @pytest.fixture
-async def landscape(district: object, keys: PersonalDataKeys) -> None:
+async def landscape(district: object, keys: KeyRing) -> None:
     """Six cases that differ in one respect each."""
     pmc = batch("PMC-A",
         opener("l1", "劳资A1", at_day=1, name="甲"),
@@ -91,7 +91,7 @@ async def test_orders(http: httpx.AsyncClient) -> None:
 
 
 async def test_pages_neither_skip_nor_repeat_while_cases_arrive(
-    http: httpx.AsyncClient, district: object, keys: PersonalDataKeys
+    http: httpx.AsyncClient, district: object, keys: KeyRing
 ) -> None:
     # Given 30 cases opened on 30 days
     await ingest_service.ingest(keys=keys, batch=batch("PMC-A", *[

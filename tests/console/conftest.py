@@ -20,6 +20,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
 from pymongo import MongoClient
 
+from hub.keys.ring import KeyRing
 from hub.auth import tokens
 from tests.conftest import free_port
 from tests.processes import HUB, hub_env, run_hub, wait_for_status
@@ -44,7 +45,7 @@ class DemoHub:
     def token(self, agency: str, *, user: str = "测试员", roles: tuple[str, ...] = (),
               ttl: timedelta = timedelta(hours=1)) -> str:
         """A token this hub accepts."""
-        return tokens.issue(secret=SECRET, agency_code=agency, user=user, roles=list(roles), ttl=ttl)
+        return tokens.issue(keys=KeyRing(SECRET), agency_code=agency, user=user, roles=list(roles), ttl=ttl)
 
     def db(self) -> MongoClient:
         """A plain driver client, to check what landed."""

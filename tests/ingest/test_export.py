@@ -18,7 +18,7 @@ from hub.ingest import export
 from hub.ingest import service as ingest_service
 from hub.ingest.models import RECORD_ADAPTER
 from hub.ingest.service import RecordStatus
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.store import service as store_service
 from seeds import loader
 from tests.conftest import CommandLog
@@ -73,7 +73,7 @@ def own_batches() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def district_in_use(database: AsyncDatabase, keys: PersonalDataKeys) -> AsyncDatabase:
+async def district_in_use(database: AsyncDatabase, keys: KeyRing) -> AsyncDatabase:
     """The demo district at a small scale, plus the deployment's own records."""
     summary = await loader.load(keys=keys, scale=SCALE)
     assert summary.rejections == []
@@ -115,7 +115,7 @@ def without(doc: dict[str, Any], *fields: str) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in fields}
 
 
-async def snapshot(database: AsyncDatabase, keys: PersonalDataKeys) -> dict[str, Any]:
+async def snapshot(database: AsyncDatabase, keys: KeyRing) -> dict[str, Any]:
     """Records, cases, numbers and persons, minus what only says when or how often they were written.
 
     `recorded_at` is the time of ingestion; a case's `revision` counts its re-derivations, its `file_version`
@@ -158,7 +158,7 @@ def export_to(path: Path, env: dict[str, str]) -> list[dict[str, Any]]:
 
 
 async def exported(
-    database: AsyncDatabase, settings: Settings, keys: PersonalDataKeys, folder: Path
+    database: AsyncDatabase, settings: Settings, keys: KeyRing, folder: Path
 ) -> tuple[dict[str, Any], Path, list[dict[str, Any]]]:
     """The database's state, and its export by `hub export-records` (the file and its parsed lines)."""
     before = await snapshot(database, keys)
@@ -167,7 +167,7 @@ async def exported(
 
 
 async def test_export_and_import_give_a_fresh_database_the_same_data(
-    district_in_use: AsyncDatabase, fresh: AsyncDatabase, settings: Settings, keys: PersonalDataKeys,
+    district_in_use: AsyncDatabase, fresh: AsyncDatabase, settings: Settings, keys: KeyRing,
     tmp_path: Path,
 ) -> None:
     before, path, lines = await exported(district_in_use, settings, keys, tmp_path)
@@ -192,7 +192,7 @@ async def test_export_and_import_give_a_fresh_database_the_same_data(
 
 
 async def test_upgrade_reseeds_the_demo_then_imports_the_deployments_own_records(
-    district_in_use: AsyncDatabase, fresh: AsyncDatabase, settings: Settings, keys: PersonalDataKeys,
+    district_in_use: AsyncDatabase, fresh: AsyncDatabase, settings: Settings, keys: KeyRing,
     tmp_path: Path,
 ) -> None:
     """The path docs/ingest.md gives: the demo comes back from `hub seed`, the rest from the file."""
@@ -234,7 +234,7 @@ async def test_a_garbled_line_is_reported_by_number_and_the_others_land(
 
 
 async def test_export_reads_with_plain_finds_and_sorts_alike_however_it_spills(
-    district_in_use: AsyncDatabase, keys: PersonalDataKeys, tmp_path: Path,
+    district_in_use: AsyncDatabase, keys: KeyRing, tmp_path: Path,
     command_log: CommandLog, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Only `find` (and its `getMore`): what the old FerretDB store answers as well as the new one."""

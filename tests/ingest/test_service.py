@@ -11,7 +11,7 @@ from hub.cases.models import Case, CaseStatus
 from hub.errors import BadUserInput
 from hub.ingest import service as ingest_service
 from hub.ingest.service import RecordStatus
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.people.models import Person
 from hub.records.models import Record
 from tests.factories import T0, VILLAGE_B1, batch, days, party, record, resident_id
@@ -19,11 +19,11 @@ from tests.factories import T0, VILLAGE_B1, batch, days, party, record, resident
 pytestmark = pytest.mark.usefixtures("district")
 
 
-async def ingest(keys: PersonalDataKeys, payload: dict[str, Any]) -> ingest_service.IngestOutcome:
+async def ingest(keys: KeyRing, payload: dict[str, Any]) -> ingest_service.IngestOutcome:
     return await ingest_service.ingest(batch=payload, keys=keys)
 
 
-async def test_new_record_opens_a_case(keys: PersonalDataKeys) -> None:
+async def test_new_record_opens_a_case(keys: KeyRing) -> None:
     outcome = await ingest(keys, batch("PMC-A", record("r1", "SCREENING", parties=[party()])))
 
     [result] = outcome.results
@@ -37,7 +37,7 @@ async def test_new_record_opens_a_case(keys: PersonalDataKeys) -> None:
     assert case.status is CaseStatus.SCREENED
 
 
-async def test_reingesting_a_batch_changes_nothing(keys: PersonalDataKeys, database: AsyncDatabase) -> None:
+async def test_reingesting_a_batch_changes_nothing(keys: KeyRing, database: AsyncDatabase) -> None:
     payload = batch(
         "PMC-A",
         record("r1", "SCREENING", parties=[party(idNumber=resident_id(seq=1))]),
@@ -57,7 +57,7 @@ async def test_reingesting_a_batch_changes_nothing(keys: PersonalDataKeys, datab
     assert await database.cases.find_one({}) == case_before
 
 
-async def test_newer_source_revision_updates_the_record(keys: PersonalDataKeys) -> None:
+async def test_newer_source_revision_updates_the_record(keys: KeyRing) -> None:
     await ingest(keys, batch("PMC-A", record("r1", "MEDIATION_SESSION")))
     newer = record("r1", "MEDIATION_SESSION", sourceRevision=2,
                    details={"mediators": ["李调解"], "outcome": "FAILED"}, summary="调解不成功")
@@ -73,7 +73,7 @@ async def test_newer_source_revision_updates_the_record(keys: PersonalDataKeys) 
     assert (await ingest(keys, batch("PMC-A", older))).results[0].status is RecordStatus.UNCHANGED
 
 
-async def test_one_person_across_two_agencies_is_one_person(keys: PersonalDataKeys) -> None:
+async def test_one_person_across_two_agencies_is_one_person(keys: KeyRing) -> None:
     id_number = resident_id(seq=7)
     await ingest(keys, batch("PMC-A", record("a1", parties=[party("王五", idNumber=id_number, phone="13800138000")])))
     # The court's system writes the ID with full-width digits and no phone.
@@ -88,7 +88,7 @@ async def test_one_person_across_two_agencies_is_one_person(keys: PersonalDataKe
     assert id_number not in str(people[0].model_dump())
 
 
-async def test_name_and_phone_person_is_upgraded_when_an_id_arrives(keys: PersonalDataKeys) -> None:
+async def test_name_and_phone_person_is_upgraded_when_an_id_arrives(keys: KeyRing) -> None:
     await ingest(keys, batch("PB", record("p1", "PETITION", parties=[party("赵六", phone="13900001111")])))
     await ingest(keys, batch("PMC-A", record("a1", parties=[party("赵六", idNumber=resident_id(seq=9), phone="13900001111")])))
     await ingest(keys, batch("COURT", record("c1", parties=[party("赵六", idNumber=resident_id(seq=9))])))
@@ -97,7 +97,7 @@ async def test_name_and_phone_person_is_upgraded_when_an_id_arrives(keys: Person
     assert len(people) == 1 and people[0].verified and people[0].identity_key.startswith("id:")
 
 
-async def test_party_without_keys_is_an_unverified_new_person(keys: PersonalDataKeys) -> None:
+async def test_party_without_keys_is_an_unverified_new_person(keys: KeyRing) -> None:
     await ingest(keys, batch("PMC-A", record("a1", parties=[party("无名氏")])))
     await ingest(keys, batch("PMC-A", record("a2", parties=[party("无名氏")])))
 
@@ -105,7 +105,7 @@ async def test_party_without_keys_is_an_unverified_new_person(keys: PersonalData
     assert len(people) == 2 and not any(p.verified for p in people)
 
 
-async def test_three_agencies_records_about_one_dispute_land_on_one_case(keys: PersonalDataKeys) -> None:
+async def test_three_agencies_records_about_one_dispute_land_on_one_case(keys: KeyRing) -> None:
     worker = party("孙七", idNumber=resident_id(seq=11))
     employer = party("清河建筑公司", role="RESPONDENT", kind="ORGANISATION", creditCode="91510199MA0000001" + "X")
     employer["creditCode"] = employer["creditCode"][:17]
@@ -130,7 +130,7 @@ async def test_three_agencies_records_about_one_dispute_land_on_one_case(keys: P
     assert cases[0].record_count == 3 and cases[0].status is CaseStatus.RESOLVED
 
 
-async def test_same_parties_in_another_township_open_another_case(keys: PersonalDataKeys) -> None:
+async def test_same_parties_in_another_township_open_another_case(keys: KeyRing) -> None:
     worker = party("孙七", idNumber=resident_id(seq=12))
     await ingest(keys, batch("PMC-A", record("s1", parties=[worker])))
     other = {"title": "拖欠工资纠纷", "category": "LABOUR", "regionCode": VILLAGE_B1}
@@ -141,7 +141,7 @@ async def test_same_parties_in_another_township_open_another_case(keys: Personal
     assert await Case.count() == 3
 
 
-async def test_bad_records_are_reported_by_index_and_good_ones_land(keys: PersonalDataKeys) -> None:
+async def test_bad_records_are_reported_by_index_and_good_ones_land(keys: KeyRing) -> None:
     bad_id = resident_id(seq=3)[:-1] + ("0" if resident_id(seq=3)[-1] != "0" else "1")
     payload = batch(
         "PMC-A",
@@ -187,7 +187,7 @@ async def test_bad_records_are_reported_by_index_and_good_ones_land(keys: Person
     ],
 )
 async def test_each_validation_rule_rejects_a_bad_example(
-    keys: PersonalDataKeys, change: dict[str, Any], path: str, code: str
+    keys: KeyRing, change: dict[str, Any], path: str, code: str
 ) -> None:
     bad = {**record("x1"), **change}
     bad = {k: v for k, v in bad.items() if v is not None}
@@ -199,11 +199,11 @@ async def test_each_validation_rule_rejects_a_bad_example(
     assert await Record.find_all(with_children=True).count() == 0
 
 
-async def test_batch_over_the_limit_is_refused_whole(keys: PersonalDataKeys) -> None:
+async def test_batch_over_the_limit_is_refused_whole(keys: KeyRing) -> None:
     with pytest.raises(BadUserInput, match="at most 1000"):
         await ingest(keys, batch("PMC-A", *[record(f"r{i}") for i in range(1001)]))
 
 
-async def test_unknown_agency_is_refused(keys: PersonalDataKeys) -> None:
+async def test_unknown_agency_is_refused(keys: KeyRing) -> None:
     with pytest.raises(BadUserInput, match="unknown agency"):
         await ingest(keys, batch("NOPE", record("r1")))

@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from hub.cases.models import OPEN_STATUSES, Case, CaseFile
 from hub.mediators import service as mediator_service
 from hub.mediators.models import Mediator, MediatorKind
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from seeds import loader
 from tests.conftest import CommandLog, TokenFor, act_as
 from tests.factories import TOWNSHIP_A, VILLAGE_A1
@@ -160,7 +160,7 @@ async def test_the_training_summary_is_per_township(
 
 
 async def test_seeded_case_loads_count_open_cases_in_one_aggregation(
-    http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalDataKeys, command_log: CommandLog
+    http: httpx.AsyncClient, token_for: TokenFor, keys: KeyRing, command_log: CommandLog
 ) -> None:
     # given the demo district seeded (appointments and training included)
     await loader.load(keys=keys, scale=30)

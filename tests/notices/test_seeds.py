@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from hub.notices.models import NoticeStatus, SupervisionNotice, UnitKind
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from seeds import generator, loader
 from seeds.notices import load_notices
 from seeds.names import DISTRICT_CODE
@@ -16,7 +16,7 @@ LIST = "{ supervisionNotices { title status periodFrom townships { name rank com
 
 
 async def test_the_demo_publishes_last_months_notice_and_drafts_this_months(
-    database: object, keys: PersonalDataKeys, http: httpx.AsyncClient, token_for: TokenFor
+    database: object, keys: KeyRing, http: httpx.AsyncClient, token_for: TokenFor
 ) -> None:
     await loader.load(keys=keys, scale=SCALE)
 

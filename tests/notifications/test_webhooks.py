@@ -18,7 +18,7 @@ from hub.config import Settings
 from hub.errors import BadUserInput
 from hub.notifications import outbox, webhooks
 from hub.notifications.models import Delivery, DeliveryStatus, EventKind, OutboxCursor, OutboxEvent
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.store.service import store_now
 from tests.conftest import TokenFor, act_as
 from tests.factories import batch, record
@@ -44,7 +44,7 @@ def fast(settings: Settings) -> Settings:
                                        "webhook_timeout": 5.0})
 
 
-async def pump_until(settings: Settings, keys: PersonalDataKeys, done: Any, *, rounds: int = 200) -> None:
+async def pump_until(settings: Settings, keys: KeyRing, done: Any, *, rounds: int = 200) -> None:
     for _ in range(rounds):
         await webhooks.pump(settings=settings, keys=keys)
         if await done():
@@ -130,7 +130,7 @@ async def test_an_agency_sees_and_deletes_only_its_own_webhooks(http: httpx.Asyn
 
 
 async def test_a_delivery_is_retried_until_accepted_signed_and_keyed(
-    http: httpx.AsyncClient, token_for: TokenFor, fast: Settings, keys: PersonalDataKeys, receiver: Receiver
+    http: httpx.AsyncClient, token_for: TokenFor, fast: Settings, keys: KeyRing, receiver: Receiver
 ) -> None:
     receiver.failures = 2
     act_as(http, token_for("HRSS"))
@@ -178,7 +178,7 @@ async def test_a_delivery_is_retried_until_accepted_signed_and_keyed(
 
 
 async def test_two_dispatchers_deliver_each_event_once_per_webhook(
-    http: httpx.AsyncClient, token_for: TokenFor, fast: Settings, keys: PersonalDataKeys, receiver: Receiver
+    http: httpx.AsyncClient, token_for: TokenFor, fast: Settings, keys: KeyRing, receiver: Receiver
 ) -> None:
     act_as(http, token_for("HRSS"))
     await register(http, f"{receiver.url}/one")
@@ -194,7 +194,7 @@ async def test_two_dispatchers_deliver_each_event_once_per_webhook(
 
 
 async def test_a_delivery_never_accepted_ends_failed_and_paging_the_log(
-    http: httpx.AsyncClient, token_for: TokenFor, fast: Settings, keys: PersonalDataKeys, receiver: Receiver
+    http: httpx.AsyncClient, token_for: TokenFor, fast: Settings, keys: KeyRing, receiver: Receiver
 ) -> None:
     receiver.failures = 1000
     short = fast.model_copy(update={"webhook_retry_hours": 0.3 / 3600})  # give up after 0.3 s
@@ -223,7 +223,7 @@ async def test_backoff_doubles_up_to_the_cap(settings: Settings) -> None:
 
 
 async def test_the_app_runs_the_dispatcher_in_the_background(
-    fast: Settings, database: AsyncDatabase, keys: PersonalDataKeys, token_for: TokenFor, receiver: Receiver
+    fast: Settings, database: AsyncDatabase, keys: KeyRing, token_for: TokenFor, receiver: Receiver
 ) -> None:
     from tests.factories import load_reference_data
 

@@ -20,7 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from hub.ingest import service as ingest_service
 from hub.people import merge
 from hub.people import service as person_service
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.records.enums import PartyKind
 from tests.factories import T0, batch, record, resident_id
 
@@ -42,7 +42,7 @@ FORMS = ("id", "phone", "both")
 STEPS = 4  # plan, write_persons, write_keys, settle
 
 
-def party(keys: PersonalDataKeys, who: Identity, form: str, n: int) -> person_service.PartyIdentity:
+def party(keys: KeyRing, who: Identity, form: str, n: int) -> person_service.PartyIdentity:
     return person_service.identify(
         keys=keys, name=who.name, kind=PartyKind.NATURAL, id_number=who.id_number if form != "phone" else None,
         credit_code=None, phone=who.phone if form != "id" else None, address=None, fallback_key=f"src:{n}")
@@ -58,7 +58,7 @@ def runs(draw: st.DrawFn) -> tuple[list[list[tuple[Identity, str]]], list[int]]:
     return batches, order
 
 
-async def run_interleaved(keys: PersonalDataKeys, batches: list[list[tuple[Identity, str]]],
+async def run_interleaved(keys: KeyRing, batches: list[list[tuple[Identity, str]]],
                           order: list[int]) -> list[list[str]]:
     """Each batch's steps, in the drawn order: each batch's Persons, party by party."""
     parties = [[party(keys, who, form, n) for n, (who, form) in enumerate(batch)] for batch in batches]
@@ -80,11 +80,11 @@ async def run_interleaved(keys: PersonalDataKeys, batches: list[list[tuple[Ident
     return [results[b] for b in range(len(batches))]
 
 
-def strong(keys: PersonalDataKeys, who: Identity) -> str:
+def strong(keys: KeyRing, who: Identity) -> str:
     return "id:" + keys.hash(purpose="resident-id", value=who.id_number)
 
 
-def name_phone(keys: PersonalDataKeys, who: Identity) -> str:
+def name_phone(keys: KeyRing, who: Identity) -> str:
     return "np:" + keys.hash(purpose="name-phone", value=f"{who.name}\x00{who.phone}")
 
 
@@ -103,7 +103,7 @@ EXPLORE = os.environ.get("CONVERGENCE_EXAMPLES")
 @example(run=([[(A, "phone")], [(A, "both")], [(TWIN, "both")]], [1, 0, 0, 0, 2, 1, 1, 1, 2, 2, 0, 2]))
 @example(run=([[(A, "phone")], [(A, "both")], [(TWIN, "both")]], [1, 0, 0, 0, 2, 1, 1, 1, 0, 2, 2, 2]))
 async def test_any_interleaving_of_batches_ends_with_one_person_per_identity(
-        database: AsyncDatabase, keys: PersonalDataKeys,
+        database: AsyncDatabase, keys: KeyRing,
         run: tuple[list[list[tuple[Identity, str]]], list[int]]) -> None:
     await database.people.delete_many({})
     await database.person_keys.delete_many({})
@@ -142,7 +142,7 @@ async def test_any_interleaving_of_batches_ends_with_one_person_per_identity(
 
 
 async def test_a_merge_moves_records_and_cases_and_is_found_under_either_key(
-        district: AsyncDatabase, keys: PersonalDataKeys) -> None:
+        district: AsyncDatabase, keys: KeyRing) -> None:
     by_phone = batch("PMC-A", record("m-1", "INTAKE", parties=[{
         "role": "APPLICANT", "kind": "NATURAL", "name": A.name, "phone": A.phone}]))
     by_id = batch("HRSS", record("m-2", "INTAKE", parties=[{

@@ -12,7 +12,7 @@ from hub.cases import service as case_service
 from hub.cases.models import Case, CaseStatus
 from hub.ingest import service as ingest_service
 from hub.ingest.service import RecordStatus
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.records.models import Record
 from tests.factories import T0, batch, days, record
 from tests.referrals.wire import DECIDED_AT, FILED_AT, STATES, referral
@@ -24,11 +24,11 @@ LEGAL = [(a, b) for a in ORDER for b in ORDER if ORDER.index(b) >= ORDER.index(a
 ILLEGAL = [(a, b) for a in ORDER for b in ORDER if ORDER.index(b) < ORDER.index(a)]
 
 
-async def push(keys: PersonalDataKeys, *records: dict[str, Any], agency: str = "PMC-A") -> list[Any]:
+async def push(keys: KeyRing, *records: dict[str, Any], agency: str = "PMC-A") -> list[Any]:
     return (await ingest_service.ingest(batch=batch(agency, *records), keys=keys)).results
 
 
-async def opened(keys: PersonalDataKeys, details: dict[str, Any] | None = None) -> Any:
+async def opened(keys: KeyRing, details: dict[str, Any] | None = None) -> Any:
     """An intake opening a case, and a referral on it in the given state."""
     results = await push(keys, record("in-1"), referral(details=details))
     assert [r.status for r in results] == [RecordStatus.CREATED] * 2, [r.errors for r in results]
@@ -40,7 +40,7 @@ def codes(result: Any) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("before", "after"), LEGAL)
-async def test_a_revision_moves_the_state_forward_or_corrects_it(keys: PersonalDataKeys, before: str,
+async def test_a_revision_moves_the_state_forward_or_corrects_it(keys: KeyRing, before: str,
                                                                  after: str) -> None:
     first = await opened(keys, STATES[before])
     details = {**STATES[after], "body": "清河区人民法院诉调对接中心"}
@@ -58,7 +58,7 @@ async def test_a_revision_moves_the_state_forward_or_corrects_it(keys: PersonalD
 
 
 @pytest.mark.parametrize(("before", "after"), ILLEGAL)
-async def test_a_revision_that_takes_the_state_back_is_rejected(keys: PersonalDataKeys, before: str,
+async def test_a_revision_that_takes_the_state_back_is_rejected(keys: KeyRing, before: str,
                                                                 after: str) -> None:
     first = await opened(keys, STATES[before])
 
@@ -72,7 +72,7 @@ async def test_a_revision_that_takes_the_state_back_is_rejected(keys: PersonalDa
     assert case is not None and case.referral_status == before
 
 
-async def test_a_stale_revision_after_the_decision_is_a_replay_not_an_error(keys: PersonalDataKeys) -> None:
+async def test_a_stale_revision_after_the_decision_is_a_replay_not_an_error(keys: KeyRing) -> None:
     await opened(keys)
     [decided] = await push(keys, referral(revision=2, details=STATES["DECIDED"]))
     assert decided.status is RecordStatus.UPDATED, decided.errors
@@ -82,7 +82,7 @@ async def test_a_stale_revision_after_the_decision_is_a_replay_not_an_error(keys
     assert stale.status is RecordStatus.UNCHANGED and stale.errors == []
 
 
-async def test_a_new_referral_may_arrive_already_decided(keys: PersonalDataKeys) -> None:
+async def test_a_new_referral_may_arrive_already_decided(keys: KeyRing) -> None:
     result = await opened(keys, {"target": "SETTLEMENT", "status": "DECIDED", "decidedAt": DECIDED_AT,
                                  "outcome": "SETTLED"})
 
@@ -127,7 +127,7 @@ INCONSISTENT: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {
 
 
 @pytest.mark.parametrize("case", list(INCONSISTENT), ids=list(INCONSISTENT))
-async def test_an_inconsistent_state_is_rejected_new_or_revised(keys: PersonalDataKeys, case: str) -> None:
+async def test_an_inconsistent_state_is_rejected_new_or_revised(keys: KeyRing, case: str) -> None:
     details, expected = INCONSISTENT[case]
     await opened(keys)
 
@@ -138,7 +138,7 @@ async def test_an_inconsistent_state_is_rejected_new_or_revised(keys: PersonalDa
     assert await Record.get_pymongo_collection().count_documents({"_id": "PMC-A-SYS|ref-new"}) == 0
 
 
-async def test_the_new_targets_are_accepted(keys: PersonalDataKeys) -> None:
+async def test_the_new_targets_are_accepted(keys: KeyRing) -> None:
     results = await push(keys, record("in-1"), referral("r-crim", details={"target": "CRIMINAL_RECONCILIATION",
                                                                            "body": "清河区人民检察院"}),
                          referral("r-settle", details={"target": "SETTLEMENT"}))
@@ -146,7 +146,7 @@ async def test_the_new_targets_are_accepted(keys: PersonalDataKeys) -> None:
     assert [r.status for r in results] == [RecordStatus.CREATED] * 3, [r.errors for r in results]
 
 
-async def test_the_latest_referral_gives_the_case_its_state(keys: PersonalDataKeys) -> None:
+async def test_the_latest_referral_gives_the_case_its_state(keys: KeyRing) -> None:
     await opened(keys, STATES["DECIDED"])
     later = record("ref-2", "REFERRAL", at=T0 + days(40), caseRef={"sourceId": "in-1"},
                    details={"target": "ARBITRATION", "body": "清河区劳动人事争议仲裁委员会"})
@@ -158,7 +158,7 @@ async def test_the_latest_referral_gives_the_case_its_state(keys: PersonalDataKe
     assert (case.referral_target, case.referral_status, case.referral_outcome) == ("ARBITRATION", "REFERRED", None)
 
 
-async def test_recompute_gives_an_old_style_referral_the_state_referred(keys: PersonalDataKeys,
+async def test_recompute_gives_an_old_style_referral_the_state_referred(keys: KeyRing,
                                                                        database: AsyncDatabase) -> None:
     first = await opened(keys)
     # As the hub stored it before states were tracked: no status in the record, none on the case.

@@ -10,7 +10,7 @@ import pytest
 
 from hub.ingest import service as ingest_service
 from hub.ingest.service import RecordStatus
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.records.models import Record
 from schema.relay import to_global_id
 from tests.conftest import TokenFor, act_as
@@ -30,7 +30,7 @@ CASE = """query($caseNo: String!) { case(caseNo: $caseNo) { referralTarget refer
 
 
 @pytest.fixture
-async def case_no(keys: PersonalDataKeys) -> str:
+async def case_no(keys: KeyRing) -> str:
     """PMC-A's system stored an intake and a referral (REFERRED) on one case."""
     results = (await ingest_service.ingest(batch=batch("PMC-A", record("in-1"), referral()), keys=keys)).results
     assert [r.status for r in results] == [RecordStatus.CREATED] * 2
@@ -123,7 +123,7 @@ async def test_every_illegal_update_is_bad_user_input_with_its_field(
 
 
 async def test_the_agency_system_continues_above_the_consoles_revision(
-    http: httpx.AsyncClient, case_no: str, keys: PersonalDataKeys,
+    http: httpx.AsyncClient, case_no: str, keys: KeyRing,
 ) -> None:
     await update(http, **FILED)  # revision 1
 

@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from hub.analytics.summary import Dimension, SummaryFilter, summarize
 from hub.ingest import service as ingest_service
 from hub.ingest.service import RecordStatus
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from tests.factories import T0, VILLAGE_B1, batch, days, record
 from tests.graphql import gql
 from tests.referrals.wire import DECIDED_AT, FILED_AT
@@ -40,7 +40,7 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
 
 
 @pytest.fixture
-async def cases(keys: PersonalDataKeys, database: AsyncDatabase) -> list[dict[str, Any]]:
+async def cases(keys: KeyRing, database: AsyncDatabase) -> list[dict[str, Any]]:
     """A case per entry of CASES (the fourth one agreed later, so no longer REFERRED), and a case
     without referral; returns every case as stored."""
     records = []

@@ -22,7 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.config import Settings
 from hub.people import merge
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from tests.conftest import TokenFor, free_port
 from tests.factories import T0, record, resident_id
 from tests.processes import hub_serve
@@ -58,7 +58,7 @@ def dispute(d: int, rng: random.Random) -> list[dict[str, Any]]:
 
 
 async def test_overlapping_batches_to_two_processes_converge(
-        district: AsyncDatabase, settings: Settings, token_for: TokenFor, keys: PersonalDataKeys,
+        district: AsyncDatabase, settings: Settings, token_for: TokenFor, keys: KeyRing,
         tmp_path: Path) -> None:
     rng = random.Random(14)
     # Each dispute's records are fixed (a replay sends the same record); each batch carries a few disputes.

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.ingest.service import RecordStatus
 from seeds import generator, loader
 from tests.conftest import TokenFor, act_as
@@ -30,7 +30,7 @@ def escalated_petitioner() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def demo(database: object, keys: PersonalDataKeys) -> loader.LoadSummary:
+async def demo(database: object, keys: KeyRing) -> loader.LoadSummary:
     """The demo data set at a small scale, loaded through the ingestion service."""
     return await loader.load(keys=keys, scale=SCALE)
 
@@ -42,7 +42,7 @@ async def test_every_generated_record_lands(demo: loader.LoadSummary, http: http
     assert body["data"]["cases"]["totalCount"] == SCALE
 
 
-async def test_loading_again_changes_nothing(demo: loader.LoadSummary, keys: PersonalDataKeys) -> None:
+async def test_loading_again_changes_nothing(demo: loader.LoadSummary, keys: KeyRing) -> None:
     again = await loader.load(keys=keys, scale=SCALE)
     assert again.counts[RecordStatus.CREATED] == 0
     assert again.counts[RecordStatus.UNCHANGED] == demo.counts[RecordStatus.CREATED]

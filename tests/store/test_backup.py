@@ -23,6 +23,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from hub.app import create_app
 from hub.config import Settings
 from hub.errors import BadUserInput, Conflict
+from hub.keys.ring import KeyRing
 from hub.people.crypto import PersonalDataKeys
 from hub.store import backup as backup_service
 from hub.store import service as store_service
@@ -45,7 +46,7 @@ ODD_TYPES = [  # a collection no hub model declares, with the BSON types a JSON 
 
 @pytest.fixture
 async def seeded(database: AsyncDatabase, escalated_petition: EscalatedPetition,
-                 keys: PersonalDataKeys) -> EscalatedPetition:
+                 keys: KeyRing) -> EscalatedPetition:
     """The test district's escalated petition, the demo data set, odd BSON types and an empty collection."""
     await loader.load(keys=keys, scale=SCALE)
     await database["odd_types"].insert_many(ODD_TYPES)
@@ -96,7 +97,7 @@ async def answers(http: httpx.AsyncClient, token_for: TokenFor, petition: Escala
 
 async def test_restore_gives_the_same_database_and_the_same_answers(
     seeded: EscalatedPetition, http: httpx.AsyncClient, token_for: TokenFor, database: AsyncDatabase,
-    restored_db: AsyncDatabase, settings: Settings, keys: PersonalDataKeys, tmp_path: Path,
+    restored_db: AsyncDatabase, settings: Settings, keys: KeyRing, tmp_path: Path,
 ) -> None:
     before = await answers(http, token_for, seeded)  # its look-ups are audited: the backup holds those entries
 
@@ -123,7 +124,7 @@ async def test_restore_gives_the_same_database_and_the_same_answers(
 
 
 async def test_a_tampered_file_is_refused_before_anything_is_written(
-    seeded: EscalatedPetition, database: AsyncDatabase, restored_db: AsyncDatabase, keys: PersonalDataKeys,
+    seeded: EscalatedPetition, database: AsyncDatabase, restored_db: AsyncDatabase, keys: KeyRing,
     tmp_path: Path,
 ) -> None:
     manifest = await backup_service.backup(database=database, path=tmp_path / "bk", hub_version="test", keys=keys)
@@ -138,7 +139,7 @@ async def test_a_tampered_file_is_refused_before_anything_is_written(
 
 
 async def test_a_changed_manifest_is_refused(
-    seeded: EscalatedPetition, database: AsyncDatabase, restored_db: AsyncDatabase, keys: PersonalDataKeys,
+    seeded: EscalatedPetition, database: AsyncDatabase, restored_db: AsyncDatabase, keys: KeyRing,
     tmp_path: Path,
 ) -> None:
     await backup_service.backup(database=database, path=tmp_path / "bk", hub_version="test", keys=keys)
@@ -153,7 +154,7 @@ async def test_a_changed_manifest_is_refused(
 
 
 async def test_restore_into_a_database_that_is_not_empty_is_refused(
-    seeded: EscalatedPetition, database: AsyncDatabase, keys: PersonalDataKeys, tmp_path: Path,
+    seeded: EscalatedPetition, database: AsyncDatabase, keys: KeyRing, tmp_path: Path,
 ) -> None:
     await backup_service.backup(database=database, path=tmp_path / "bk", hub_version="test", keys=keys)
     before = await database.cases.count_documents({})
@@ -164,7 +165,7 @@ async def test_restore_into_a_database_that_is_not_empty_is_refused(
 
 
 async def test_a_write_during_the_backup_is_reported(
-    seeded: EscalatedPetition, database: AsyncDatabase, settings: Settings, keys: PersonalDataKeys, tmp_path: Path,
+    seeded: EscalatedPetition, database: AsyncDatabase, settings: Settings, keys: KeyRing, tmp_path: Path,
 ) -> None:
     writer: MongoClient = MongoClient(settings.mongodb_url)
     written: list[str] = []

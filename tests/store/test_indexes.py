@@ -49,7 +49,7 @@ from hub.audit import verify as audit_verify
 from hub.cases import service as case_service
 from hub.cases.derive import district_day
 from hub.meetings import brief as brief_service
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.store.registry import DOCUMENT_MODELS
 from seeds import generator, loader
 from tests.conftest import TokenFor, act_as
@@ -583,7 +583,7 @@ def first_batch() -> dict[str, Any]:
     return next(generator.iter_batches(scale=SCALE))
 
 
-async def drive(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalDataKeys) -> None:
+async def drive(http: httpx.AsyncClient, token_for: TokenFor, keys: KeyRing) -> None:
     """Every operation of the hub once, as an agency that may do it."""
     with during("hub seed: ingestion of a demo district (seeds.loader.load)"):
         summary = await loader.load(keys=keys, scale=SCALE)
@@ -888,7 +888,7 @@ async def _register_webhooks(http: httpx.AsyncClient, token_for: TokenFor) -> li
     return [made["registerWebhook"]["webhook"]["id"]]
 
 
-async def _deliver_webhooks(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalDataKeys,
+async def _deliver_webhooks(http: httpx.AsyncClient, token_for: TokenFor, keys: KeyRing,
                             webhook_ids: list[str]) -> None:
     """The dispatcher's rounds (fan-out, a failed attempt, its retry), the delivery log, deleteWebhook."""
     from hub.config import Settings
@@ -1031,7 +1031,7 @@ async def _reference_and_nodes(http: httpx.AsyncClient, token_for: TokenFor, cas
         await http.post("/graphql", json={"query": NODE, "variables": {"id": nodes["Record"]}})
 
 
-async def _audit(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalDataKeys) -> None:
+async def _audit(http: httpx.AsyncClient, token_for: TokenFor, keys: KeyRing) -> None:
     """`auditLog` with each filter, and a second page; the chain sealed and verified (`hub audit`)."""
     act_as(http, token_for(CC))
     with during("auditLog as the district centre, two pages"):
@@ -1049,7 +1049,7 @@ async def _audit(http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalDat
     act_as(http, token_for("QH-CC-01"))
     with during("auditLog as a township centre"):
         await gql(http, AUDIT)
-    key = audit_chain.key_for(keys.secret)
+    key = audit_chain.key_for(keys.master)
     with during("`hub audit seal` (audit_chain.seal)"):
         assert (await audit_chain.seal(key=key, gap_seconds=0)).checkpoints
     await gql(http, AUDIT)  # an entry after the checkpoint
@@ -1071,7 +1071,7 @@ async def _reports() -> None:
 
 
 async def test_every_query_the_hub_sends_has_an_index(
-    http: httpx.AsyncClient, token_for: TokenFor, keys: PersonalDataKeys
+    http: httpx.AsyncClient, token_for: TokenFor, keys: KeyRing
 ) -> None:
     QUERY_LOG.sent.clear()
     loop = asyncio.get_running_loop()
@@ -1152,7 +1152,7 @@ SITE_WORDS = {
     "hub/people/service.py resolve": "a batch's parties: known persons read, new ones upserted, by `_id`",
     "hub/people/service.py link_cases": "each party's case list updated, by `_id`",
     "hub/people/service.py find_by_name": "`cases(filter: {partyName})`: the persons of that name",
-    "hub/people/service.py _person_ids_by_key": "match key → person (`personLookup`, ingestion)",
+    "hub/people/service.py person_ids_by_key": "match key → person (`personLookup`, ingestion)",
     "hub/records/service.py find_keys": "stored records by source key (ingestion: replays, updates, caseRef)",
     "hub/records/service.py get": "one record (`node`, its permission check)",
     "hub/records/service.py write": "an updated record replaced by `_id`",

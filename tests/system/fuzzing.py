@@ -35,7 +35,7 @@ from pymongo.database import Database
 from hub.agencies.models import AgencyKind
 from hub.auth import policy
 from hub.ids import global_id
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
 SCHEMA: GraphQLSchema = graphql.build_schema(SDL_PATH.read_text())
@@ -114,7 +114,7 @@ def principal_of(db: Database, caller: Caller) -> policy.Principal:
                             user="fuzz", roles=frozenset(caller.roles))
 
 
-def clear_values(db: Database, keys: PersonalDataKeys) -> dict[str, str]:
+def clear_values(db: Database, keys: KeyRing) -> dict[str, str]:
     """Every clear ID number, credit code, phone and address of the stored people, each with what it is."""
     out: dict[str, str] = {}
     for person in db.people.find({}):

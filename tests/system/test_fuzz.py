@@ -32,7 +32,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.auth import tokens
 from hub.config import Settings
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.cases.models import Case
 from seeds import loader
 from tests.factories import batch, record
@@ -55,7 +55,7 @@ def _fuzz_settings(examples: int) -> Any:
 
 
 @pytest.fixture
-async def seeded(settings: Settings, database: AsyncDatabase, keys: PersonalDataKeys) -> Settings:
+async def seeded(settings: Settings, database: AsyncDatabase, keys: KeyRing) -> Settings:
     """The test's database with a demo district of SCALE cases, and a restricted stability plan (which the demo
     writes on one case in a hundred) on six of them, so that the oracle has restricted records to look for."""
     await loader.load(keys=keys, scale=SCALE)
@@ -80,7 +80,7 @@ def served(seeded: Settings, tmp_path: Path) -> Iterator[int]:
 
 
 def _token(settings: Settings, caller: fuzzing.Caller) -> str:
-    return tokens.issue(secret=settings.resolved_secret_key(), agency_code=caller.agency, user="fuzz",
+    return tokens.issue(keys=KeyRing(settings.resolved_secret_key()), agency_code=caller.agency, user="fuzz",
                         roles=list(caller.roles), ttl=timedelta(hours=6))
 
 
@@ -93,7 +93,7 @@ def _write_report(section: str, figures: dict[str, Any]) -> None:
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2))
 
 
-def fuzz_documents(port: int, settings: Settings, keys: PersonalDataKeys, examples: int) -> dict[str, fuzzing.Tally]:
+def fuzz_documents(port: int, settings: Settings, keys: KeyRing, examples: int) -> dict[str, fuzzing.Tally]:
     """Send `examples` generated documents, shared among the callers; a tally per caller."""
     client: MongoClient = MongoClient(settings.mongodb_url)
     db = client[settings.db]
@@ -131,7 +131,7 @@ def fuzz_documents(port: int, settings: Settings, keys: PersonalDataKeys, exampl
 
 
 async def test_generated_documents_never_fail_inside_and_answer_only_what_the_caller_may_see(
-        served: int, seeded: Settings, keys: PersonalDataKeys) -> None:
+        served: int, seeded: Settings, keys: KeyRing) -> None:
     started = time.monotonic()
     tallies = await asyncio.to_thread(fuzz_documents, served, seeded, keys, EXAMPLES)
     elapsed = time.monotonic() - started
@@ -192,7 +192,7 @@ async def test_malformed_requests_get_a_coded_4xx_and_never_a_500(served: int, s
     assert httpx.get(f"http://127.0.0.1:{served}/healthz").status_code == 200
 
 
-async def test_the_oracle_tells_a_leak(seeded: Settings, keys: PersonalDataKeys) -> None:
+async def test_the_oracle_tells_a_leak(seeded: Settings, keys: KeyRing) -> None:
     """The oracle is not vacuous: an answer forged with a case, a restricted record and a clear phone that the
     social mediation organisation may not see is judged three times wrong; the district centre (with pii)
     may see them all."""

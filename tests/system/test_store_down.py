@@ -9,6 +9,7 @@ from datetime import timedelta
 import httpx
 from asgi_lifespan import LifespanManager
 
+from hub.keys.ring import KeyRing
 from hub.app import create_app
 from hub.auth import tokens
 from hub.config import Settings
@@ -33,9 +34,9 @@ async def test_reads_and_writes_get_unavailable_quickly_and_recover(own_store: S
         await store_service.reset(database=database)
         await loader.load_reference_data()
     app = create_app(settings)
-    token = tokens.issue(secret=SECRET, agency_code="QH-CC", user="值班员", roles=[], ttl=timedelta(hours=1))
+    token = tokens.issue(keys=KeyRing(SECRET), agency_code="QH-CC", user="值班员", roles=[], ttl=timedelta(hours=1))
     headers = {"Authorization": f"Bearer {token}"}
-    committee = {"Authorization": "Bearer " + tokens.issue(secret=SECRET, agency_code="QH-PMC-01", user="调解员",
+    committee = {"Authorization": "Bearer " + tokens.issue(keys=KeyRing(SECRET), agency_code="QH-PMC-01", user="调解员",
                                                           roles=[], ttl=timedelta(hours=1))}
     payload = batch("QH-PMC-01", record("down-1", "INTAKE"))
     async with LifespanManager(app, startup_timeout=60):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hub.cases import service as case_service
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.people.identity import credit_code_check_char, resident_id_check_char
 from hub.records.enums import PartyKind
 from hub.typical_cases import service as typical_case_service
@@ -92,7 +92,7 @@ def test_no_party_data_survives_anonymising_an_arbitrary_text(data: st.DataObjec
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 async def test_no_party_data_of_the_case_appears_in_a_published_write_up(
-    data: st.DataObject, district: AsyncDatabase, keys: PersonalDataKeys
+    data: st.DataObject, district: AsyncDatabase, keys: KeyRing
 ) -> None:
     # given a resolved case whose parties were ingested with their identifiers (stored encrypted)
     parties = data.draw(cases_parties())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from hub.cases.models import Case
-from hub.people.crypto import PersonalDataKeys
+from hub.keys.ring import KeyRing
 from hub.typical_cases.models import TypicalCase
 from seeds import loader
 from seeds.typical_cases import load_typical_cases
@@ -16,7 +16,7 @@ SEARCH = "{ typicalCases { totalCount nodes { title facts status nominatedBy { c
 
 
 async def test_the_demo_library_holds_three_selected_one_rejected_one_nominated_anonymised(
-    database: object, keys: PersonalDataKeys, http: httpx.AsyncClient, token_for: TokenFor
+    database: object, keys: KeyRing, http: httpx.AsyncClient, token_for: TokenFor
 ) -> None:
     # given the demo data set loaded
     await loader.load(keys=keys, scale=SCALE)
