@@ -198,6 +198,9 @@ def run(args: argparse.Namespace) -> None:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "HUB_MONGODB_URL": args.url, "HUB_DB": args.db, "HUB_PORT": str(port),
            "HUB_SECRET_KEY": args.secret, "HUB_WORKERS": str(args.workers)}
+    if args.tracemalloc:  # bench/memtrace/sitecustomize.py: a snapshot of each process every minute
+        env |= {"PYTHONTRACEMALLOC": "1", "HUB_BENCH_SNAPSHOTS": str(out / "tracemalloc"),
+                "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "bench/memtrace"), env.get("PYTHONPATH", "")])}
     venv = Path(sys.executable).parent
     serve_log = out / "serve.log"
     offset = serve_log.stat().st_size if serve_log.exists() else 0
@@ -261,9 +264,30 @@ def run(args: argparse.Namespace) -> None:
         f.seek(offset)
         errors = [line for line in f.read().decode(errors="replace").splitlines() if " ERROR " in line]
     report(out, samples, processes, args, shares)
+    if args.tracemalloc:
+        traced(out / "tracemalloc", workers)
     if stuck:
         print(f"\nhub serve did not stop within 60 s of SIGTERM; killed {stuck}")
     print(f"\nhub serve's log: {len(errors)} ERROR lines" + "".join(f"\n  {e[:200]}" for e in errors[:5]))
+
+
+def traced(directory: Path, workers: list[int]) -> None:
+    """What tracemalloc saw in each worker: the Python heap a minute by minute, and the lines whose allocations
+    grew most between the first minute's snapshot and the last."""
+    import tracemalloc
+
+    for pid in workers:
+        snaps = sorted(directory.glob(f"{pid}-*.snap"), key=lambda p: int(p.stem.split("-")[1]))
+        if len(snaps) < 2:
+            continue
+        loaded = [tracemalloc.Snapshot.load(str(p)) for p in snaps]
+        sizes = [sum(s.size for s in snap.statistics("filename")) / 2**20 for snap in loaded]
+        print(f"\nworker {pid}, Python heap traced (MiB) at " + ", ".join(
+            f"{p.stem.split('-')[1]} s {size:.0f}" for p, size in zip(snaps, sizes)))
+        for stat in loaded[-1].compare_to(loaded[0], "lineno")[:12]:
+            frame = stat.traceback[0]
+            print(f"  {stat.size_diff / 2**20:+8.1f} MiB ({stat.size / 2**20:7.1f} MiB, {stat.count_diff:+,} blocks)  "
+                  f"{frame.filename.split('site-packages/')[-1]}:{frame.lineno}")
 
 
 def figure(value: float) -> str:
@@ -343,6 +367,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5, help="how long the load runs (default 5)")
     parser.add_argument("--workers", type=int, default=2, help="hub serve's worker processes (default 2)")
     parser.add_argument("--out", default="/tmp/load", help="where locust's CSVs, the samples and the logs go")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="trace the workers' Python allocations and print, at the end, their heap minute by "
+                             "minute and the lines that grew most (slower: for finding where memory goes)")
     parser.add_argument("--profile", action="store_true", help="sample each worker with py-spy (`make bench`)")
     parser.add_argument("--store-pid", type=int, default=None,
                         help="also sample this process (the store's: `hub store status` names it)")
