@@ -51,6 +51,12 @@ def _after(after: str | None) -> ObjectId | None:
 
 @strawberry.type
 class WebhookQuery:
+    @strawberry.field(description="事件位置 — the outbox's position now: subscribe to `events` with `after` set to it "
+                                  "and every event from this moment on arrives, however long the subscription takes "
+                                  "to set up (a page that has just read its lists misses nothing written since).")
+    async def events_position(self, info: Info[Context, None]) -> int:
+        return await info.context.request.app.state.feed.current()
+
     @strawberry.field(description="The caller's agency's active webhooks, oldest first (never their secrets).",
                       extensions=[Audited(targets=_ids)])
     async def webhooks(self, info: Info[Context, None]) -> list[WebhookType]:

@@ -128,6 +128,12 @@ class Feed:
                 break
         return position
 
+    async def current(self) -> int:
+        """The position up to which every event has been handed out (starting the feed if need be): a subscriber
+        resuming `after` it gets everything written from now on, from the store or live."""
+        await self.start()
+        return self.position
+
     async def stop(self, *, timeout: float | None = None) -> bool:
         """Stop reading (the app's shutdown), waiting at most `timeout` seconds for the task to end (a read stuck in
         the driver may not end at once on its cancel); False if it had not ended by then."""

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from websockets.exceptions import InvalidStatus
@@ -119,6 +120,23 @@ async def test_a_subscriber_resumes_after_the_last_event_it_handled_and_misses_n
     received = [handled, *missed, live]
     assert [e["key"] for e in received] == keys
     assert [e["seq"] for e in received] == sorted({e["seq"] for e in received})
+
+
+async def test_a_client_that_reads_the_position_first_misses_nothing_written_while_it_subscribes(
+        app: Starlette, served: str, token_for: TokenFor) -> None:
+    token = token_for("HRSS")
+    async with httpx.AsyncClient(base_url=f"http://{served}", headers={"Authorization": f"Bearer {token}"}) as http:
+        answer = (await http.post("/graphql", json={"query": "{ eventsPosition }"})).json()
+    position = answer["data"]["eventsPosition"]
+    assert position == app.state.feed.position
+    handed = f"handover:{await hand_over(1)}"  # the page has read its lists; its WebSocket is not up yet
+    async with graphql_ws(served, token=token) as late, graphql_ws(served, token=token) as resumed:
+        await late.subscribe(EVENTS)  # from "now": too late for it
+        await resumed.subscribe(EVENTS, after=position)
+        got = await event(resumed)
+        await joined(app, 2)
+        assert await late.quiet(0.3)
+    assert (got["key"], got["seq"]) == (handed, position + 1)
 
 
 async def test_a_subscriber_that_falls_behind_is_told_where_to_resume(

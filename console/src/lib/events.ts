@@ -4,7 +4,7 @@
 // dropped, so nothing is shown twice.
 import { createClient, type Client } from 'graphql-ws'
 import { reactive } from 'vue'
-import { AgenciesDocument, EventsDocument, type EventsSubscription } from '../graphql/generated'
+import { AgenciesDocument, EventsDocument, EventsPositionDocument, type EventsSubscription } from '../graphql/generated'
 import { run } from './graphql'
 
 export type HubEvent = EventsSubscription['events']
@@ -72,11 +72,15 @@ function connect(): void {
   })
 }
 
-/** Start listening (on sign-in): from now on, or after the last event already shown. */
+/** Start listening (on sign-in): from now on, or after the last event already shown. "Now" is the outbox's
+ * position read first, so an event written while the WebSocket is being set up still arrives. */
 export function startEvents(): void {
   if (running) return
   running = true
-  connect()
+  void run(EventsPositionDocument, {}).catch(() => null).then((answer) => {
+    last ??= answer?.data?.eventsPosition ?? null // not read (the network): from when the subscription starts
+    if (running && !client) connect()
+  })
   void run(AgenciesDocument, { region: null }).then((answer) => {
     feed.names = Object.fromEntries((answer.data?.agencies ?? []).map((a) => [a.code, a.name]))
   })
