@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from hub.audit import cli as audit_cli
+from hub.changes import cli as changes_cli
 from hub.keys import cli as keys_cli
 from hub.store import backup_cli
 from hub.config import Settings, get_settings
@@ -465,5 +466,7 @@ def seed(scale: int, seed_value: int | None, reset: bool, if_empty: bool) -> Non
 
 main.add_command(audit_cli.audit)
 main.add_command(keys_cli.keys)
+main.add_command(changes_cli.export)
+main.add_command(changes_cli.changes)
 main.add_command(backup_cli.backup)
 main.add_command(backup_cli.restore)

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # GraphQL subscriptions (docs/subscriptions.md): each process's feed of the outbox.
     subscription_poll_seconds: float = Field(default=0.5, description="how often a process's subscription feed "
                                              "reads events other processes wrote (its own: at once)")
+    # The change log (docs/changes.md): `changes` and `hub export` read it in write order.
+    changes_gap_seconds: float = Field(default=30.0, description="how long a reader of the change log waits for "
+                                       "a number taken but not yet written before passing it")
     # The audit trail's chain (docs/reliability.md): the sealer links entries into checkpoints.
     audit_seal_seconds: float = Field(default=60.0, description="how often the sealer links new audit entries "
                                       "into a checkpoint (one hub process at a time, by a lease); 0: off")

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from hub.auth import policy
+from hub.analytics.summary import as_utc
 from hub.cases import search as case_search
+from hub.cases import service as case_service
+from hub.cases import settle as settle_service
+from hub.records.enums import CaseFact as CaseFactValue
 from hub.errors import BadUserInput, NotFound
 from resolvers.context import Context
 from schema.audit import Audited
-from schema.cases import CaseFilterInput, CaseOrder, CaseType
+from schema.cases import CaseFilterInput, CaseOrder, CaseType, SettleConflictInput
 from schema.permissions import CanViewCase
 from schema.relay import Connection, check_first, connection, decode_cursor, encode_cursor, object_id
 
@@ -49,6 +54,9 @@ class CaseQuery:
         id: Annotated[strawberry.ID | None, strawberry.argument(description="The case's global ID; or give `caseNo`.")] = None,
         case_no: Annotated[str | None, strawberry.argument(
             description="The case number (案件编号), e.g. JF2026000123; or give `id`.")] = None,
+        as_of: Annotated[datetime | None, strawberry.argument(
+            description="The case as it stood at this moment, from the records that had happened by then (its "
+                        "timeline, provenance and conflicts too); NOT_FOUND when none had. Omitted: now.")] = None,
     ) -> CaseType | None:
         if (id is None) == (case_no is None):
             raise BadUserInput("give exactly one of `id` and `caseNo`")
@@ -62,7 +70,15 @@ class CaseQuery:
             found = await loaders.case_by_id.load(object_id(id, "Case"))  # type: ignore[arg-type]
             if found is None:
                 raise NotFound(f"no case with id {id!r}")
-        return found
+        if as_of is None:
+            return found
+        at = as_utc(as_of)
+        then = await case_service.as_of(case=found.model, at=at)
+        if then is None:
+            raise NotFound(f"case {found.case_no} had no record by {at.isoformat()}", field="asOf")
+        view = CaseType.from_model(then)
+        view.as_of = at
+        return view
 
     @strawberry.field(
         description="Search the cases the caller may see. Pages are keyset-based: they never skip or repeat a case "
@@ -94,3 +110,20 @@ class CaseQuery:
         )
 
 
+
+
+@strawberry.type
+class CaseMutation:
+    @strawberry.mutation(
+        description="认定 — a coordination centre over the case settles a fact its agencies' records disagree on "
+                    "(`case { conflicts }`), with its reasons. The decision is a DETERMINATION record on the case's "
+                    "timeline; the case's field follows it (`provenance` names it). Other agencies: FORBIDDEN.",
+        extensions=[Audited(targets=lambda kwargs, result: [kwargs["input"].case_no])])
+    async def settle_conflict(
+        self, info: Info[Context, None],
+        input: Annotated[SettleConflictInput, strawberry.argument(description="The case, the fact, the value, why.")],
+    ) -> CaseType:
+        case = await settle_service.settle(principal=info.context.principal, case_no=input.case_no,
+                                           fact=CaseFactValue(input.fact), value=input.value, reason=input.reason,
+                                           keys=info.context.keys)
+        return CaseType.from_model(case)

@@ -12,8 +12,10 @@ from strawberry.tools import merge_types
 from resolvers.analytics import AnalyticsQuery
 from resolvers.audit import AuditQuery
 from resolvers.campaigns import CampaignMutation, CampaignQuery
-from resolvers.cases import CaseQuery
+from resolvers.changes import ChangeQuery
+from resolvers.cases import CaseMutation, CaseQuery
 from resolvers.handovers import HandoverMutation, HandoverQuery
+from resolvers.identity_reviews import IdentityReviewMutation, IdentityReviewQuery
 from resolvers.ingest import IngestMutation
 from resolvers.mediators import MediatorMutation, MediatorQuery
 from resolvers.meetings import MeetingMutation, MeetingQuery
@@ -31,10 +33,10 @@ from schema.records import RECORD_TYPES
 
 Query = merge_types("Query", (CaseQuery, PersonQuery, AnalyticsQuery, MeetingQuery, AuditQuery, ReferenceQuery, SystemQuery,
                                 ViewerQuery, MediatorQuery, TypicalCaseQuery, CampaignQuery, NoticeQuery,
-                                HandoverQuery, WebhookQuery))
-Mutation = merge_types("Mutation", (IngestMutation, MeetingMutation, MediatorMutation, TypicalCaseMutation,
+                                HandoverQuery, WebhookQuery, ChangeQuery, IdentityReviewQuery))
+Mutation = merge_types("Mutation", (IngestMutation, CaseMutation, MeetingMutation, MediatorMutation, TypicalCaseMutation,
                                       CampaignMutation, NoticeMutation, HandoverMutation, ReferralMutation,
-                                      WebhookMutation))
+                                      WebhookMutation, IdentityReviewMutation))
 Subscription = EventSubscription  # one kind of subscription so far
 
 

@@ -15,11 +15,12 @@ from hub.auth import policy
 from hub.analytics.summary import as_utc
 from hub.cases.derive import HandoverState, handover_states
 from hub.cases.models import Case
+from hub.cases.provenance import CaseField as _CaseField, Rule as _Rule, conflicts as case_conflicts
 from hub.records.enums import RecordKind as _Kind
 from hub.records.enums import ReferralStatus as ReferralStatusValue
 from hub.records.models import typed_record
 from schema.enums import (
-    CaseStatus, CaseTag, Category, Channel, ClosureOutcome, HandoverMode, HandoverStatus, RecordKind, ReferralOutcome,
+    CaseFact, CaseStatus, CaseTag, Category, Channel, ClosureOutcome, HandoverMode, HandoverStatus, RecordKind, ReferralOutcome,
     ReferralStatus, ReferralTarget, RiskLevel, described_enum,
 )
 from schema.people import PartyType
@@ -94,6 +95,55 @@ class HandoverType:
         )
 
 
+CaseFieldEnum = described_enum(
+    _CaseField, labels.CASE_FIELD, name="CaseField", description="案件字段 — a derived case field `provenance` explains.",
+    glosses={"STATUS": "`status`", "RISK_LEVEL": "`riskLevel`", "CATEGORY": "`category`",
+             "LEAD_AGENCY": "`leadAgency`", "RESPONSIBLE_PERSON": "`responsiblePerson`", "DEADLINE": "`deadline`",
+             "AMOUNT_IN_DISPUTE": "`amountInDispute`", "TAG": "one of `tags` (named by `tag`)"})
+ProvenanceRuleEnum = described_enum(
+    _Rule, labels.PROVENANCE_RULE, name="ProvenanceRule", description="取值规则 — how a field's value was chosen among "
+    "the case's records (docs/provenance.md).",
+    glosses={"OPENING_RECORD": "stated by the record that opened the case",
+             "LATEST_RECORD": "set by the latest record that moved it to this value",
+             "LATEST_ASSESSMENT": "the latest stability assessment",
+             "HIGHEST_RISK": "no assessment: the highest risk level any record states",
+             "LEAD_PRECEDENCE": "the first record's agency, then the agency that accepted the case or took a handover",
+             "DETERMINATION": "settled by a coordination centre's determination (认定)",
+             "DERIVED": "computed from several records (a mass dispute: its parties counted)",
+             "DEFAULT": "no record says it"})
+
+
+@strawberry.type(name="ProvenanceSource", description="The record a value comes from.")
+class ProvenanceSourceType:
+    record: RecordType = strawberry.field(description="The record, with its kind, agency and time.")
+
+
+@strawberry.type(name="FieldProvenance", description="来源 — where one derived field's value comes from.")
+class FieldProvenanceType:
+    field: CaseFieldEnum = strawberry.field(description="The field.")  # type: ignore[valid-type]
+    tag: CaseTag | None = strawberry.field(description="For TAG: which tag.")  # type: ignore[valid-type]
+    value: str | None = strawberry.field(description="Its value, as text: a code, an agency code, a date, an amount, a name.")
+    rule: ProvenanceRuleEnum = strawberry.field(description="How it was chosen.")  # type: ignore[valid-type]
+    source: ProvenanceSourceType | None = strawberry.field(
+        description="The record it comes from; null when no one record does (DEFAULT, DERIVED) or when that record "
+                    "is one the caller may not read (维稳情报).")
+
+
+@strawberry.type(name="FactValue", description="One value agencies' records state for a fact, and those records.")
+class FactValueType:
+    value: str = strawberry.field(description="The value, as text.")
+    records: list[RecordType] = strawberry.field(description="Each agency's latest record stating it, oldest first.")
+
+
+@strawberry.type(name="FactConflict", description="分歧 — agencies' records disagree on one fact of the case.")
+class FactConflictType:
+    fact: CaseFact = strawberry.field(description="What they disagree on.")  # type: ignore[valid-type]
+    values: list[FactValueType] = strawberry.field(description="Each value, in the order first stated.")
+    settled_by: RecordType | None = strawberry.field(
+        description="The coordination centre's determination made after all of them (it decides the field's value); "
+                    "null while unsettled: `settleConflict`.")
+
+
 @strawberry.type(name="Case", description="矛盾纠纷 — one dispute with its whole history, whoever wrote each part.")
 class CaseType(Node):
     case_no: str = strawberry.field(description="Case number (案件编号), e.g. JF2026000123.")
@@ -115,6 +165,8 @@ class CaseType(Node):
         description="How its latest referral was decided; null until DECIDED.")
     responsible_person: str | None = strawberry.field(description="责任人.")
     deadline: date | None = strawberry.field(description="Deadline for handling.")
+    amount_in_dispute: float | None = strawberry.field(description="争议金额, yuan: as the opening record states it, "
+                                                                   "or as a coordination centre determined it.")
     record_count: int = strawberry.field(description="How many records it has.")
     petition_count: int = strawberry.field(description="How many petitions about it.")
     escalated_petition_count: int = strawberry.field(description="How many of them were 越级.")
@@ -122,6 +174,7 @@ class CaseType(Node):
     parties: list[PartyType] = strawberry.field(description="Parties with their roles.")
     model: strawberry.Private[Case]
     parsed: strawberry.Private[list[Any] | None] = None
+    as_of: strawberry.Private[datetime | None] = None  # `case(asOf:)`: the records up to then only
 
     @strawberry.field(description="Where the dispute is.")
     async def region(self, info: Info) -> RegionType | None:
@@ -183,10 +236,45 @@ class CaseType(Node):
     async def petitions(self, info: Info) -> list[PetitionRecordType]:
         return [record_from_model(r) for r in await self._records(info, _Kind.PETITION)]  # type: ignore[misc]
 
+    @strawberry.field(description="来源 — for each derived field (status, risk level, category, lead agency, "
+                                  "responsible person, deadline, amount in dispute, each tag): its value, the record "
+                                  "it comes from and the rule that chose it (docs/provenance.md).")
+    async def provenance(self, info: Info) -> list[FieldProvenanceType]:
+        readable = {r.id: r for r in await self._records(info)}
+        found = []
+        for entry in self.model.provenance:
+            name = _CaseField(entry["field"])
+            record = readable.get(entry.get("record_id"))
+            found.append(FieldProvenanceType(
+                field=name, tag=entry.get("tag"), value=_field_value(self.model, name, entry.get("tag")),
+                rule=_Rule(entry["rule"]),
+                source=ProvenanceSourceType(record=record_from_model(record)) if record is not None else None))
+        return found
+
+    @strawberry.field(description="分歧 — the facts the agencies' records disagree on (category, risk level, amount "
+                                  "in dispute, responsible person, deadline): each agency's latest statement counts; "
+                                  "each value with its records, and the determination that settled it, if one did.")
+    async def conflicts(self, info: Info) -> list[FactConflictType]:
+        readable = {r.id: r for r in await self._records(info)}
+        docs = await self._record_docs(info)
+        shown = [d for d in docs if d["_id"] in readable]
+
+        def typed(doc: Any) -> RecordType:
+            return record_from_model(readable[doc["_id"]])
+
+        return [FactConflictType(
+            fact=c.fact, values=[FactValueType(value=v.value, records=[typed(r) for r in v.records]) for v in c.values],
+            settled_by=typed(c.settled_by) if c.settled_by is not None else None) for c in case_conflicts(shown)]
+
+    async def _record_docs(self, info: Info) -> list[Any]:
+        case_file = await info.context.loaders.case_file_by_id.load(self.model.id)
+        docs = case_file.records if case_file else []
+        return [d for d in docs if self.as_of is None or d["occurred_at"] <= self.as_of]
+
     async def _records(self, info: Info, kind: _Kind | None = None) -> list[Any]:
         if self.parsed is None:
-            case_file = await info.context.loaders.case_file_by_id.load(self.model.id)
-            self.parsed = policy.visible_records(info.context.principal, case_file.timeline() if case_file else [])
+            docs = await self._record_docs(info)
+            self.parsed = policy.visible_records(info.context.principal, [typed_record(d) for d in docs])
         return [r for r in self.parsed if kind is None or r.kind is kind]
 
     @classmethod
@@ -200,6 +288,7 @@ class CaseType(Node):
             referral_status=case.referral_status or (ReferralStatusValue.REFERRED if case.referral_target else None),
             referral_outcome=case.referral_outcome,
             responsible_person=case.responsible_person, deadline=case.deadline, record_count=case.record_count,
+            amount_in_dispute=case.amount_in_dispute,
             petition_count=case.petition_count, escalated_petition_count=case.escalated_petition_count,
             revision=case.revision,
             parties=[PartyType(role=p.role, name=p.name, person_id=p.person_id) for p in case.parties],
@@ -242,3 +331,30 @@ CaseOrder = described_enum(
     glosses={"OPENED_AT_DESC": "latest opened first", "OPENED_AT_ASC": "earliest opened first",
              "LAST_ACTIVITY_DESC": "latest activity first", "CASE_NO_ASC": "by case number"},
 )
+
+
+def _field_value(case: Case, name: _CaseField, tag: str | None) -> str | None:
+    """A derived field's value as text, for `provenance`."""
+    value: Any = {
+        _CaseField.STATUS: case.status, _CaseField.RISK_LEVEL: case.risk_level, _CaseField.CATEGORY: case.category,
+        _CaseField.LEAD_AGENCY: case.lead_agency_code, _CaseField.RESPONSIBLE_PERSON: case.responsible_person,
+        _CaseField.DEADLINE: case.deadline, _CaseField.AMOUNT_IN_DISPUTE: case.amount_in_dispute, _CaseField.TAG: tag,
+    }[name]
+    if value is None:
+        return None
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@strawberry.input(name="SettleConflictInput", description="认定 — a coordination centre's decision on one fact.")
+class SettleConflictInput:
+    case_no: str = strawberry.field(description="The case number (案件编号).")
+    fact: CaseFact = strawberry.field(description="What is settled.")  # type: ignore[valid-type]
+    value: str = strawberry.field(description="The value settled on: a category or risk level code, an amount in "
+                                              "yuan, a date (YYYY-MM-DD), a name.")
+    reason: str = strawberry.field(description="Why (认定理由, 1-4,000 characters): it is kept with the decision.")

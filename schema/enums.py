@@ -53,7 +53,12 @@ RecordKind = described_enum(e.RecordKind, zh.RECORD_KIND, description="记录类
     "PETITION": "a petition (信访件) about the dispute", "STABILITY_ASSESSMENT": "a stability risk assessment",
     "STABILITY_PLAN": "responsible unit, person and measures", "FOLLOW_UP": "a follow-up visit after closure",
     "CLOSURE": "the case was closed",
+    "DETERMINATION": "a coordination centre settled what agencies' records disagree on",
 })
+CaseFact = described_enum(e.CaseFact, zh.CASE_FACT, description="案件事项 — what agencies' records state about a "
+                          "case and may disagree on.", glosses={
+    "CATEGORY": "the category code (LABOUR …)", "RISK_LEVEL": "the risk level code (LOW … MAJOR)",
+    "AMOUNT_IN_DISPUTE": "yuan", "RESPONSIBLE_PERSON": "a name", "DEADLINE": "a date, YYYY-MM-DD"})
 Visibility = described_enum(
     e.Visibility, zh.VISIBILITY,
     description="NORMAL, or RESTRICTED (维稳情报: stability office and coordination centres only).",

@@ -373,3 +373,13 @@ class CanViewEnrolment(PolicyPermission):
             return True
         case = await info.context.loaders.case_by_id.load(enrolment.case_id)
         return policy.can_read_enrolment(principal, enrolment, case.model if case is not None else None)
+
+
+class CanReviewIdentities(PolicyPermission):
+    """The identity review queue: coordination centres (for the cases in their region)."""
+
+    message = "the identity review queue is for coordination centres"
+
+    async def allowed(self, principal: policy.Principal, info: Info, kwargs: dict[str, Any],
+                      source: Any = None) -> bool:
+        return principal.is_coordination_centre

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from hub.records import models as m
 from hub.records.enums import RecordKind as _Kind
 from schema.enums import (
-    Channel, ClosureOutcome, HandoverDecision, HandoverMode, PetitionForm, PetitionLevel, RecordKind, ReferralOutcome,
+    CaseFact, Channel, ClosureOutcome, HandoverDecision, HandoverMode, PetitionForm, PetitionLevel, RecordKind, ReferralOutcome,
     ReferralStatus, ReferralTarget, RiskLevel,
     ScreeningMode, SessionOutcome, Visibility,
 )
@@ -167,6 +167,14 @@ class ClosureRecordType(RecordType):
     reason: str | None = strawberry.field(description="Why.")
 
 
+@strawberry.type(name="DeterminationRecord", description="认定 — a coordination centre settled a fact its agencies' "
+                                                       "records disagree on, with its reasons.")
+class DeterminationRecordType(RecordType):
+    fact: CaseFact = strawberry.field(description="What it settles.")  # type: ignore[valid-type]
+    value: str = strawberry.field(description="The value settled on: a code, an amount in yuan, a date, a name.")
+    reason: str = strawberry.field(description="Why (认定理由).")
+
+
 RECORD_TYPES: dict[_Kind, type[RecordType]] = {
     _Kind.SCREENING: ScreeningRecordType,
     _Kind.INTAKE: IntakeRecordType,
@@ -182,6 +190,7 @@ RECORD_TYPES: dict[_Kind, type[RecordType]] = {
     _Kind.STABILITY_PLAN: StabilityPlanRecordType,
     _Kind.FOLLOW_UP: FollowUpRecordType,
     _Kind.CLOSURE: ClosureRecordType,
+    _Kind.DETERMINATION: DeterminationRecordType,
 }
 
 # Details fields whose GraphQL name differs from the stored one.

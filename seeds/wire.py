@@ -8,9 +8,10 @@ earlier batch, or earlier in the same one), so a loader can ingest the batches i
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from hub.agencies.models import DEFAULT_CHANNEL, AgencyKind
@@ -32,6 +33,8 @@ def records(case: CaseBuilder) -> list[Record]:
     keys: dict[int, Key] = {}
     out: list[Record] = []
     cache: dict[bool, list[dict[str, str]]] = {}
+    disputes: list[dict[str, Any]] = []
+    settles, settle = False, None
     for e in events:
         if e.at >= case.now:
             break
@@ -42,8 +45,12 @@ def records(case: CaseBuilder) -> list[Record]:
         refs = [keys[r] for r in e.refs if r in keys]
         if keys:
             record["caseRef"] = {"sourceSystem": keys[0][0], "sourceId": keys[0][1]}
+            if disputes and e.agency != events[0].agency and e.kind in DISPUTING_KINDS:
+                record["case"] = disputes.pop()  # another agency's view of the case (docs/provenance.md)
+                settle = _settled(keys[0], out[0][1]["case"], e.at, case.now) if settles else None
         else:
             record["case"] = texts.case_in(case)
+            disputes, settles = _disputes(record["case"], source_id)
         record["parties"] = _parties(case, e.agency, e.petitioner, cache)
         if e.visibility != "NORMAL":
             record["visibility"] = e.visibility
@@ -56,7 +63,50 @@ def records(case: CaseBuilder) -> list[Record]:
             refs.append(handover)
         out.append((e.agency, record, ((keys[0],) if keys else ()) + tuple(refs)))
         keys[e.eid] = (system, source_id)
+        if settle is not None:
+            out.append(settle)
+            settle = None
     return out
+
+
+def _settled(opener: Key, opening: dict[str, Any], at: datetime, now: datetime) -> Record | None:
+    """The district centre's determination that keeps the opening record's category, the day after another
+    agency saw the case otherwise (so the demo has conflicts settled and open, and its figures stay as they were)."""
+    when = at + timedelta(hours=20)
+    if when >= now:
+        return None
+    record = {"kind": "DETERMINATION", "sourceId": f"{opener[1]}-RD", "channel": "PEOPLES",
+              "occurredAt": when.isoformat(timespec="seconds"),
+              "summary": "经联席会议研判,维持纠纷类别认定", "caseRef": {"sourceSystem": opener[0], "sourceId": opener[1]},
+              "parties": [],
+              "details": {"fact": "CATEGORY", "value": opening["category"],
+                          "reason": "争议系因拖欠款项引发,按最初受理的纠纷类别办理"}}
+    return SETTLING_CENTRE, record, (opener,)
+
+
+# Categories with money in dispute, the amount's range in yuan, and the category another agency may see in it.
+MONEY = {"LABOUR": (3_000, 80_000, "CONTRACT"), "PRIVATE_LENDING": (10_000, 300_000, "CONTRACT"),
+         "CONTRACT": (5_000, 500_000, "PRIVATE_LENDING"), "TRAFFIC_ACCIDENT": (8_000, 200_000, "OTHER"),
+         "MEDICAL": (20_000, 600_000, "OTHER"), "PROPERTY_MANAGEMENT": (1_000, 30_000, "CONTRACT")}
+DISPUTING_KINDS = frozenset({"INTAKE", "MEDIATION_SESSION"})
+DISPUTED_ONE_IN = 6  # of the cases with money in dispute, the share another agency sees otherwise
+SETTLING_CENTRE = "QH-CC"  # the district's coordination centre settles half of those
+
+
+def _disputes(opening: dict[str, Any], source_id: str) -> tuple[list[dict[str, Any]], bool]:
+    """The amount in dispute the opening record states (for a category with money in it), and, for one such case
+    in DISPUTED_ONE_IN, what a later agency's record says instead: another category, another amount. Drawn from
+    the record's source id, not the case's random draws, so the rest of the demo data stays as it was; and
+    whether the district centre settles it (one in two)."""
+    if opening["category"] not in MONEY:
+        return [], False
+    low, high, other = MONEY[opening["category"]]
+    draw = zlib.crc32(source_id.encode())
+    opening["amountInDispute"] = float(low + draw % (high - low) // 100 * 100)
+    if draw % DISPUTED_ONE_IN:
+        return [], False
+    return [{"title": opening["title"], "category": other, "regionCode": opening["regionCode"],
+             "amountInDispute": opening["amountInDispute"] * 1.5}], draw // DISPUTED_ONE_IN % 2 == 0
 
 
 def _parties(case: CaseBuilder, agency: str, petitioner: Person | None,

@@ -37,7 +37,16 @@ RECORD_KIND = {
     "SCREENING": "排查", "INTAKE": "受理", "MEDIATION_SESSION": "调解", "AGREEMENT": "调解协议",
     "JUDICIAL_CONFIRMATION": "司法确认", "HANDOVER": "移交", "HANDOVER_RESPONSE": "移交答复", "ESCALATION": "上报", "REFERRAL": "导入其他程序",
     "PETITION": "信访", "STABILITY_ASSESSMENT": "风险评估", "STABILITY_PLAN": "稳控方案", "FOLLOW_UP": "回访",
-    "CLOSURE": "结案",
+    "CLOSURE": "结案", "DETERMINATION": "认定",
+}
+CASE_FACT = {"CATEGORY": "纠纷类别", "RISK_LEVEL": "风险等级", "AMOUNT_IN_DISPUTE": "争议金额", "RESPONSIBLE_PERSON": "责任人",
+             "DEADLINE": "办理时限"}
+CASE_FIELD = {"STATUS": "状态", "RISK_LEVEL": "风险等级", "CATEGORY": "纠纷类别", "LEAD_AGENCY": "牵头单位",
+              "RESPONSIBLE_PERSON": "责任人", "DEADLINE": "办理时限", "AMOUNT_IN_DISPUTE": "争议金额", "TAG": "标签"}
+PROVENANCE_RULE = {
+    "OPENING_RECORD": "立案记录所述", "LATEST_RECORD": "最新记录", "LATEST_ASSESSMENT": "最新风险评估",
+    "HIGHEST_RISK": "所述最高风险", "LEAD_PRECEDENCE": "牵头单位规则", "DETERMINATION": "协调中心认定",
+    "DERIVED": "多条记录推算", "DEFAULT": "默认值",
 }
 CASE_TAG = {
     "BACKLOG": "积案", "OLD": "老案", "DIFFICULT": "难案", "MASS": "群体性纠纷", "ESCALATED": "越级信访",

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hub.cases.models import CaseStatus, CaseTag
+from hub.cases.provenance import FACT_FIELDS, CaseField, Rule, determinations, highest_risk, opening_record, source
 from hub.errors import BadUserInput
-from hub.records.enums import ClosureOutcome, HandoverStatus, RecordKind, ReferralStatus, RiskLevel, SessionOutcome
+from hub.records.enums import CaseFact, ClosureOutcome, HandoverStatus, RecordKind, ReferralStatus, RiskLevel, SessionOutcome
 
 MASS_DISPUTE_PARTIES = 10
 
@@ -138,6 +139,7 @@ def derive(
     """
     status = CaseStatus.SCREENED
     risk: RiskLevel | None = None
+    risk_from: Mapping[str, Any] | None = None
     tags = set(case.get("declared_tags") or [])
     lead: str | None = None
     agencies: list[str] = []
@@ -164,6 +166,9 @@ def derive(
 
     ordered = sorted(records, key=lambda r: r["occurred_at"])
     handovers = handover_states(ordered)
+    status_from: Mapping[str, Any] | None = ordered[0] if ordered else None  # the first record finds it: SCREENED
+    lead_from: Mapping[str, Any] | None = None
+    escalated_from: Mapping[str, Any] | None = None
     answers = {s.answer["_id"]: s for s in handovers if s.answer is not None and s.answer["kind"] == RecordKind.HANDOVER_RESPONSE}
     for rec in ordered:
         kind = RecordKind(rec["kind"])
@@ -177,7 +182,9 @@ def derive(
             channels.append(rec["channel"])
         for party in rec.get("parties") or []:
             parties.setdefault(party["person_id"], dict(party))
-        lead = lead or rec["agency_code"]
+        if lead is None:
+            lead, lead_from = rec["agency_code"], rec
+        before = (status, lead)
         if kind in (RecordKind.HANDOVER, RecordKind.ESCALATION) and details.get("toAgency") not in handed_to:
             handed_to.append(details["toAgency"])
 
@@ -218,11 +225,12 @@ def derive(
             if details.get("escalated"):
                 out["escalated_petition_count"] += 1
                 tags.add(CaseTag.ESCALATED)
+                escalated_from = escalated_from or rec
             if status in (CaseStatus.RESOLVED, CaseStatus.FAILED, CaseStatus.CLOSED):
                 status = CaseStatus.ACCEPTED  # a petition reopens a settled dispute
                 out["closed_at"] = None
         elif kind is RecordKind.STABILITY_ASSESSMENT:
-            risk = RiskLevel(details["riskLevel"])
+            risk, risk_from = RiskLevel(details["riskLevel"]), rec
         elif kind is RecordKind.STABILITY_PLAN:
             out["has_stability_plan"] = True
             out["stability_plan_review_date"] = as_date(details.get("reviewDate"))
@@ -233,10 +241,24 @@ def derive(
             out["closed_at"] = at
             if outcome is ClosureOutcome.RESOLVED:
                 out["resolved_at"] = out["resolved_at"] or at
+        if status != before[0]:
+            status_from = rec
+        if lead != before[1]:
+            lead_from = rec
 
     if len(parties) + max(participants - 1, 0) >= MASS_DISPUTE_PARTIES:  # 群体性纠纷
         tags.add(CaseTag.MASS)
-    declared_risk = case.get("declared_risk_level")
+    facts = _facts(case, ordered, risk=(risk, risk_from))
+    sources = [source(CaseField.STATUS, status_from, Rule.LATEST_RECORD),
+               source(CaseField.LEAD_AGENCY, lead_from, Rule.LEAD_PRECEDENCE), *facts.pop("provenance")]
+    opening = opening_record(case, ordered)
+    for tag in sorted(tags):
+        if tag == CaseTag.MASS:
+            sources.append(source(CaseField.TAG, None, Rule.DERIVED, tag))
+        elif tag == CaseTag.ESCALATED and escalated_from is not None and tag not in (case.get("declared_tags") or []):
+            sources.append(source(CaseField.TAG, escalated_from, Rule.DERIVED, tag))
+        else:
+            sources.append(source(CaseField.TAG, opening, Rule.OPENING_RECORD, tag))
     kinds = agency_kinds or {}
     opened_at = case["opened_at"]
     out.update(
@@ -246,9 +268,9 @@ def derive(
         agency_kinds=sorted({kinds[a] for a in agencies if a in kinds}),
         handed_to=[a for a in handed_to if a],
     )
+    out.update(facts, provenance=sources)
     out.update(
         status=status,
-        risk_level=risk or declared_risk or RiskLevel.LOW,
         tags=sorted(tags),
         lead_agency_code=lead,
         agencies=agencies,
@@ -260,3 +282,59 @@ def derive(
         returned_handover_count=sum(1 for h in handovers if h.status == RETURNED),
     )
     return out
+
+
+def _facts(case: Mapping[str, Any], ordered: Sequence[Mapping[str, Any]], *,
+           risk: tuple[RiskLevel | None, Mapping[str, Any] | None]) -> dict[str, Any]:
+    """The facts agencies state about the case, each by its rule (hub.cases.provenance), with their sources
+    under `provenance`: a determination decides (the risk level: the later of it and the latest assessment);
+    otherwise the opening record's statement (the risk level: the latest assessment, else the highest
+    stated); otherwise what the case was opened with."""
+    decided = determinations(ordered)
+    opening = opening_record(case, ordered)
+    said = (opening or {}).get("stated") or {}
+    out: dict[str, Any] = {}
+    sources: list[dict[str, Any]] = []
+    plain = {"category": CaseFact.CATEGORY, "responsible_person": CaseFact.RESPONSIBLE_PERSON,
+             "deadline": CaseFact.DEADLINE, "amount_in_dispute": CaseFact.AMOUNT_IN_DISPUTE}
+    for name, fact in plain.items():
+        field = FACT_FIELDS[fact]
+        if (settled := decided.get(fact)) is not None:
+            out[name] = _fact(fact, settled["details"]["value"])
+            sources.append(source(field, settled, Rule.DETERMINATION))
+        elif opening is not None and said.get(name) is not None:
+            out[name] = as_date(said[name]) if fact is CaseFact.DEADLINE else said[name]
+            sources.append(source(field, opening, Rule.OPENING_RECORD))
+        elif case.get(name) is not None:  # opened before records kept their statements
+            out[name] = as_date(case[name]) if fact is CaseFact.DEADLINE else case[name]
+            sources.append(source(field, opening, Rule.OPENING_RECORD))
+        else:
+            out[name] = None
+    assessed, assessment = risk
+    settled = decided.get(CaseFact.RISK_LEVEL)
+    if settled is not None and (assessment is None or settled["occurred_at"] >= assessment["occurred_at"]):
+        out["risk_level"] = RiskLevel(settled["details"]["value"])
+        sources.append(source(CaseField.RISK_LEVEL, settled, Rule.DETERMINATION))
+    elif assessed is not None:
+        out["risk_level"] = assessed
+        sources.append(source(CaseField.RISK_LEVEL, assessment, Rule.LATEST_ASSESSMENT))
+    elif (highest := highest_risk(ordered)) is not None:
+        out["risk_level"] = RiskLevel(highest[0])
+        sources.append(source(CaseField.RISK_LEVEL, highest[1], Rule.HIGHEST_RISK))
+    elif case.get("declared_risk_level"):
+        out["risk_level"] = RiskLevel(case["declared_risk_level"])
+        sources.append(source(CaseField.RISK_LEVEL, opening, Rule.OPENING_RECORD))
+    else:
+        out["risk_level"] = RiskLevel.LOW
+        sources.append(source(CaseField.RISK_LEVEL, None, Rule.DEFAULT))
+    out["provenance"] = sources
+    return out
+
+
+def _fact(fact: CaseFact, value: str) -> Any:
+    """A determination's value as the case holds it."""
+    if fact is CaseFact.AMOUNT_IN_DISPUTE:
+        return float(value)
+    if fact is CaseFact.DEADLINE:
+        return date.fromisoformat(value)
+    return value

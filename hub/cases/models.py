@@ -84,8 +84,9 @@ class Case(Document):
     opened_at: datetime
     declared_tags: list[CaseTag] = Field(default_factory=list)
     declared_risk_level: RiskLevel | None = None
-    responsible_person: str | None = None
-    deadline: date | None = None
+    responsible_person: str | None = None  # derived too (hub.cases.provenance): opened with, or determined
+    deadline: date | None = None  # likewise
+    amount_in_dispute: float | None = None  # likewise: 争议金额, yuan
     revision: int = 0
     file_version: int = 0  # the version of the case file its derived fields were derived from
 
@@ -121,6 +122,8 @@ class Case(Document):
     resolution_days: int | None = None
     party_count: int = 0
     agency_kinds: list[str] = Field(default_factory=list)
+    # Where each derived field comes from (hub.cases.provenance): {field, record_id, rule[, tag]}.
+    provenance: list[dict[str, Any]] = Field(default_factory=list)
 
     class Settings:
         name = "cases"

@@ -18,6 +18,7 @@ from pymongo.errors import BulkWriteError
 from hub.agencies import service as agency_service
 from hub.cases.derive import derive
 from hub.cases.models import OPEN_STATUSES, Case, CaseCounter, CaseFile, CaseNumber, file_contents
+from hub.changes import log as change_log
 from hub.errors import Conflict, NotFound
 from hub.people import service as person_service
 from hub.records.models import Record
@@ -187,6 +188,7 @@ async def _fold(ids: Sequence[Any], histories: Histories) -> int:
                                      for case in cases)
         changed += done
         if not pending:
+            await change_log.log_cases(ids)  # those at a revision not logged yet (docs/changes.md)
             return changed
         await asyncio.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # let the other writer's round finish
     raise Conflict(f"{len(pending)} case file(s) kept changing under this write; send it again")
@@ -246,6 +248,19 @@ async def complete(*, record_ids: Mapping[PydanticObjectId, Sequence[str]]) -> i
     linked = await person_service.case_ids_of(person_ids=sorted({p for p, _ in parties}))
     await person_service.link_cases(pairs=sorted(pair for pair in parties if pair[1] not in linked.get(pair[0], [])))
     return changed
+
+
+async def as_of(*, case: Case, at: datetime) -> Case | None:
+    """The case as it stood at `at`, from its records that had happened by then (`occurredAt <= at`), derived
+    as a write would have derived it; None when none had."""
+    files = await get_files(ids=[case.id])  # type: ignore[list-item]
+    records = [r for r in (files[case.id].records if case.id in files else []) if r["occurred_at"] <= at]
+    if not records:
+        return None
+    ordered = sorted(records, key=lambda r: (r["occurred_at"], r["_id"]))
+    stored = case.model_dump(by_alias=True)
+    derived = derive(case=stored, records=ordered, agency_kinds=await agency_service.kinds())
+    return Case.model_validate({**stored, **derived})
 
 
 async def recompute(*, case_ids: Iterable[PydanticObjectId]) -> int:

@@ -141,11 +141,11 @@ class _Writer:
             for n, doc in enumerate(group):
                 line = self._line(doc, persons, clear, rest=(group, n + 1))
                 if n == 0:
-                    line["case"] = _case_spec(case, case["region_code"])
+                    line["case"] = _case_spec(case, case["region_code"], doc.get("stated"))
                 else:
                     line["caseRef"] = opener
                     if doc.get("region_code"):  # it came with a `case` block that matched this case
-                        line["case"] = _case_spec(case, doc["region_code"])
+                        line["case"] = _case_spec(case, doc["region_code"], doc.get("stated"))
                 self.out.write(json.dumps(_ordered(line), ensure_ascii=False, separators=(",", ":")) + "\n")
                 written += 1
         self.summary.records += written
@@ -221,13 +221,20 @@ class _Writer:
         return again and same_key and self.np_names.get(person_id) == {party["name"]}
 
 
-def _case_spec(case: dict[str, Any], region_code: str) -> dict[str, Any]:
-    """The `case` block that opens this case again (the record's region where it had one)."""
+def _case_spec(case: dict[str, Any], region_code: str, stated: dict[str, Any] | None) -> dict[str, Any]:
+    """The `case` block that opens this case again, or that the record came with (the record's region where it
+    had one): what the record stated of the case, or — a record stored before statements were kept — what the
+    case was opened with."""
+    said = stated if stated is not None else {
+        "category": case["category"], "risk_level": case.get("declared_risk_level"),
+        "tags": case.get("declared_tags") or [], "responsible_person": case.get("responsible_person"),
+        "deadline": case.get("deadline"), "amount_in_dispute": None}
     spec = {
-        "title": case["title"], "category": case["category"], "regionCode": region_code,
-        "riskLevel": case.get("declared_risk_level"), "tags": case.get("declared_tags") or [],
-        "responsiblePerson": case.get("responsible_person"),
-        "deadline": deadline.isoformat() if (deadline := as_date(case.get("deadline"))) else None,
+        "title": case["title"], "category": said.get("category") or case["category"], "regionCode": region_code,
+        "riskLevel": said.get("risk_level"), "tags": said.get("tags") or [],
+        "responsiblePerson": said.get("responsible_person"),
+        "deadline": deadline.isoformat() if (deadline := as_date(said.get("deadline"))) else None,
+        "amountInDispute": said.get("amount_in_dispute"),
     }
     return {k: v for k, v in spec.items() if v is not None}
 

@@ -95,7 +95,9 @@ class PartyIn(WireModel):
 
 
 class CaseIn(WireModel):
-    """What a new case is opened with, when the record does not name an existing one."""
+    """What a new case is opened with, when the record does not name an existing one; on a record that names
+    its case too, what the record says of it (docs/provenance.md: a category or amount that disagrees with
+    another agency's is a conflict, not a change)."""
 
     title: Text
     category: Category
@@ -104,6 +106,8 @@ class CaseIn(WireModel):
     tags: list[CaseTag] = Field(default_factory=list)
     responsible_person: Name | None = Field(default=None, alias="responsiblePerson")
     deadline: date | None = None
+    amount_in_dispute: float | None = Field(default=None, ge=0, allow_inf_nan=False, alias="amountInDispute",
+                                            description="争议金额, yuan")
 
 
 class SourceRefIn(WireModel):

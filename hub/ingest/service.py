@@ -16,19 +16,22 @@ from beanie import PydanticObjectId
 from pydantic import ValidationError
 
 from hub.agencies import service as agency_service
+from hub.agencies.models import AgencyKind
 from hub.cases import service as case_service
 from hub.cases.derive import handover_states
 from hub.cases.models import Case
+from hub.changes import log as change_log
 from hub.errors import BadUserInput
 from hub.ingest import referrals
 from hub.ingest.models import MAX_BATCH_SIZE, RECORD_ADAPTER, Code, RecordBase, SystemName
 from hub.notifications import outbox
 from hub.people import merge as person_merge
+from hub.people import review as person_review
 from hub.people import service as person_service
 from hub.keys.ring import KeyRing
 from hub.records import service as record_service
 from hub.records.enums import HandoverStatus, RecordKind
-from hub.records.models import RECORD_CLASSES, RecordParty, SourceRef, record_key
+from hub.records.models import RECORD_CLASSES, CaseStatement, RecordParty, SourceRef, record_key
 from hub.regions import service as region_service
 from hub.regions.models import Region
 
@@ -172,6 +175,7 @@ async def ingest(
             item.outcome.source_id = item.data.source_id
 
     await _check_references(items, agency_code)
+    _check_determinations(items, agency)
     await _find_existing(items, agency_code)
     _check_referrals(items)
     await _complete_replayed(items)
@@ -198,9 +202,14 @@ async def ingest(
         item.outcome.record_id = record.id
     phantoms = await _follow_records_lost(created + replaced, duplicates)
     written = [r for i, r in created + replaced if i.key not in duplicates]
+    # Into the change log (docs/changes.md) before their cases: new, revised, moved, and stored by an attempt
+    # of this batch that was cut short before it logged them (each is logged once, by its key).
+    await change_log.log_records(record_key(*i.key) for i in items
+                                 if i.data and i.outcome.status is not RecordStatus.REJECTED)
     await case_service.apply_records(records=written)
     await case_service.discard_if_empty(case_ids=phantoms)
-    await person_merge.settle([p.person_id for r in written for p in r.parties])  # a Person merged meanwhile
+    settled = await person_merge.settle([p.person_id for r in written for p in r.parties])  # merged meanwhile
+    await person_review.queue_similar(person_ids=settled, keys=keys)  # look-alikes matching left apart
     # The events the new records cause (docs/webhooks.md); a revision causes none, even once its first
     # version's event has been pruned from the outbox.
     await outbox.publish(records=[r for i, r in created if i.key not in duplicates])
@@ -260,6 +269,18 @@ async def _check_references(items: list[_Item], agency_code: str) -> None:
             item.reject("case.regionCode", "REGION_NOT_FOUND", f"no region with code {code!r}")
         else:
             item.region = regions.get(item.data.case.region_code) if item.data.case else None
+
+
+def _check_determinations(items: list[_Item], agency: Any) -> None:
+    """A determination (认定) settles a fact of an existing case, and only a coordination centre makes one."""
+    for item in items:
+        if not item.data or item.data.kind != RecordKind.DETERMINATION:  # type: ignore[attr-defined]
+            continue
+        if agency.kind != AgencyKind.COORDINATION_CENTRE:
+            item.reject("kind", "DETERMINATION_BY_CENTRE_ONLY",
+                        "only a coordination centre (大调解协调中心) settles what agencies' records disagree on")
+        elif not (item.data.case_no or item.data.case_ref):
+            item.reject("caseNo", "DETERMINATION_NEEDS_CASE", "a determination names its case by caseNo or caseRef")
 
 
 async def _check_handover_answers(items: list[_Item], *, agency_code: str) -> None:
@@ -556,5 +577,15 @@ def _build_record(item: _Item, *, source_system: str, agency: Any, now: datetime
         visibility=data.visibility,
         refs=[SourceRef(source_system=r.source_system or source_system, source_id=r.source_id) for r in data.refs],
         region_code=item.region.code if item.region else None,
+        stated=_statement(data.case),
         details=data.details,  # type: ignore[attr-defined]
     )
+
+
+def _statement(case: Any) -> CaseStatement | None:
+    """What the record's `case` part says of its case (docs/provenance.md)."""
+    if case is None:
+        return None
+    return CaseStatement(category=case.category.value, risk_level=case.risk_level, tags=[t.value for t in case.tags],
+                         responsible_person=case.responsible_person, deadline=case.deadline,
+                         amount_in_dispute=case.amount_in_dispute)

@@ -9,7 +9,7 @@ the `counters` collection, so events have one total order across hub processes (
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
@@ -20,7 +20,7 @@ from hub.cases.models import Case, CaseCounter
 from hub.notifications.models import Delivery, DeliveryStatus, EventKind, OutboxCursor, OutboxEvent
 from hub.records.enums import RecordKind, Visibility
 from hub.records.models import Record
-from hub.store.service import find_by_ids, insert_new, store_now, take_numbers
+from hub.store.service import find_by_ids, insert_new, store_now, take_numbers, unbroken
 
 SEQ_COUNTER = "outbox-seq"
 PRUNED_COUNTER = "outbox-pruned"  # the newest seq pruning has deleted
@@ -144,14 +144,8 @@ async def read_after(position: int, *, now: datetime, gap_seconds: float, limit:
     """
     found = await OutboxEvent.find({"seq": {"$gt": position}, **(query or {})}).sort(
         ("seq", ASCENDING)).limit(limit).to_list()
-    taken: list[OutboxEvent] = []
-    expected = position + 1
-    for event in found:
-        if event.seq != expected and now - event.at < timedelta(seconds=gap_seconds):
-            break
-        taken.append(event)
-        expected = event.seq + 1
-    return taken
+    return unbroken(found, position=position, now=now, gap_seconds=gap_seconds, seq=lambda e: e.seq,
+                    at=lambda e: e.at)
 
 
 async def publish(*, records: Sequence[Record]) -> int:

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from hub.errors import Conflict, NotFound
 from hub.people.models import Person, PersonKey
 from hub.records.models import Record
 from hub.store.service import IN_SLICE, find_by_ids
@@ -100,8 +102,33 @@ async def merge(a: str, b: str) -> str | None:
     return None
 
 
-async def move(*, loser: str, winner: str) -> None:
-    """Steps 2 to 4 of a merge (idempotent): what still names the loser comes to the winner."""
+@dataclass
+class MergeLog:
+    """What one merge changed, so that it can be undone exactly (`undo`): the winner's fields before, the keys,
+    case ids and match keys it gained, the match keys pointed at it, and each record's parties rewritten."""
+
+    loser: str
+    winner: str
+    fields_before: dict[str, Any] = field(default_factory=dict)  # the winner's fields the merge set, as they were
+    fields_absent: list[str] = field(default_factory=list)  # of those, the ones the winner did not have
+    added_match_keys: list[str] = field(default_factory=list)
+    added_case_ids: list[Any] = field(default_factory=list)
+    first_seen_at: datetime | None = None  # the winner's, when the loser's earlier one replaced it
+    moved_keys: list[str] = field(default_factory=list)
+    records: dict[str, list[int]] = field(default_factory=dict)  # record id -> positions of the loser in its parties
+    case_ids: list[Any] = field(default_factory=list)
+
+    def to_document(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> MergeLog:
+        return cls(**doc)
+
+
+async def move(*, loser: str, winner: str, log_to: MergeLog | None = None) -> None:
+    """Steps 2 to 4 of a merge (idempotent): what still names the loser comes to the winner; what it changes is
+    written into `log_to`, when given."""
     from hub.cases import service as case_service  # cases use people: imported when a merge happens
 
     people = Person.get_pymongo_collection()
@@ -121,6 +148,13 @@ async def move(*, loser: str, winner: str) -> None:
                               "$min": {"first_seen_at": gone["first_seen_at"]}}
     if fields:
         update["$set"] = fields
+    if log_to is not None:
+        log_to.fields_before = {f: kept.get(f) for f in fields if f in kept}
+        log_to.fields_absent = [f for f in fields if f not in kept]
+        log_to.added_match_keys = [k for k in gone.get("match_keys", []) if k not in kept.get("match_keys", [])]
+        log_to.added_case_ids = [c for c in gone.get("case_ids", []) if c not in kept.get("case_ids", [])]
+        if gone["first_seen_at"] < kept["first_seen_at"]:
+            log_to.first_seen_at = kept["first_seen_at"]
     await people.update_one({"_id": winner}, update)
     # The loser's keys, but an ID number or credit code other than the winner's: a batch claimed it for the loser
     # before the merge, and it belongs to a Person of its own, which that batch's settle creates.
@@ -131,11 +165,63 @@ async def move(*, loser: str, winner: str) -> None:
     if movable:
         await keys.update_many({"_id": {"$in": movable}, "person_id": loser}, {"$set": {"person_id": winner}})
     records = Record.get_pymongo_collection()
-    case_ids = sorted({d["case_id"] async for d in records.find({"parties.person_id": loser}, {"case_id": 1})
-                       if d.get("case_id") is not None} | set(gone.get("case_ids", [])))
+    naming = await records.find({"parties.person_id": loser}, {"case_id": 1, "parties.person_id": 1}).to_list()
+    case_ids = sorted({d["case_id"] for d in naming if d.get("case_id") is not None} | set(gone.get("case_ids", [])))
     await records.update_many({"parties.person_id": loser}, {"$set": {"parties.$[p].person_id": winner}},
                               array_filters=[{"p.person_id": loser}])
+    if log_to is not None:
+        log_to.moved_keys = movable
+        log_to.records = {d["_id"]: [n for n, p in enumerate(d.get("parties") or []) if p.get("person_id") == loser]
+                          for d in naming}
+        log_to.case_ids = case_ids
     await case_service.recompute(case_ids=case_ids)
+
+
+async def merge_reviewed(a: str, b: str) -> MergeLog:
+    """A coordination centre's merge (hub.people.review): a and b become one even when each has its own ID number
+    (one of them mistyped); the Person that stays is chosen as for any merge. The log undoes it."""
+    found = await roots([a, b])
+    if a not in found or b not in found:
+        raise NotFound("a Person of the pair is gone")
+    root_a, root_b = found[a], found[b]
+    if root_a["_id"] == root_b["_id"]:
+        raise Conflict("the two are one Person already")
+    winner, loser = sorted((root_a, root_b), key=lambda d: _order(d["_id"]))
+    marked = await Person.get_pymongo_collection().update_one(
+        {"_id": loser["_id"], "merged_into": None},
+        {"$set": {"merged_into": winner["_id"], "merged_at": datetime.now(timezone.utc)}})
+    if not marked.modified_count:
+        raise Conflict("the Person was merged meanwhile; read the pair again")
+    done = MergeLog(loser=loser["_id"], winner=winner["_id"])
+    await move(loser=loser["_id"], winner=winner["_id"], log_to=done)
+    log.info("person %s merged into %s on review", loser["_id"], winner["_id"])  # keyed hashes, no clear value
+    return done
+
+
+async def undo(done: MergeLog) -> None:
+    """Take a reviewed merge back exactly: the loser is a Person again, with its keys, its records' parties and
+    its cases; the winner loses what it gained. Records written since under the winner stay with it."""
+    from hub.cases import service as case_service
+
+    people = Person.get_pymongo_collection()
+    restore: dict[str, Any] = {"$pullAll": {"match_keys": done.added_match_keys, "case_ids": done.added_case_ids}}
+    if done.fields_before or done.first_seen_at:
+        restore["$set"] = {**done.fields_before, **({"first_seen_at": done.first_seen_at} if done.first_seen_at else {})}
+    if done.fields_absent:
+        restore["$unset"] = {f: "" for f in done.fields_absent}
+    await people.update_one({"_id": done.winner}, restore)
+    await people.update_one({"_id": done.loser, "merged_into": done.winner},
+                            {"$set": {"merged_into": None, "merged_at": None}})
+    if done.moved_keys:
+        await PersonKey.get_pymongo_collection().update_many(
+            {"_id": {"$in": done.moved_keys}, "person_id": done.winner}, {"$set": {"person_id": done.loser}})
+    records = Record.get_pymongo_collection()
+    for record_id, positions in done.records.items():
+        if positions:  # only where the record still names the winner there (not revised since)
+            await records.update_one({"_id": record_id, **{f"parties.{n}.person_id": done.winner for n in positions}},
+                                     {"$set": {f"parties.{n}.person_id": done.loser for n in positions}})
+    await case_service.recompute(case_ids=done.case_ids)
+    log.info("merge of person %s into %s undone", done.loser, done.winner)
 
 
 async def settle(person_ids: Sequence[str]) -> list[str]:

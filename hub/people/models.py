@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
 from beanie import Document, PydanticObjectId
 from pydantic import Field
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from hub.records.enums import PartyKind
 
@@ -64,4 +66,47 @@ class PersonKey(Document):
 
     class Settings:
         name = "person_keys"
-        indexes = [IndexModel([("kid", ASCENDING)])]  # `hub keys retire` drops a key's hashes
+        indexes = [IndexModel([("kid", ASCENDING)]),  # `hub keys retire` drops a key's hashes
+                   IndexModel([("person_id", ASCENDING)])]  # a merge points the loser's keys at the winner
+
+
+class ReviewStatus(StrEnum):
+    """Where a pair in the identity review queue stands."""
+
+    OPEN = "OPEN"  # waiting for a coordination centre
+    MERGED = "MERGED"  # found to be one person: merged, with a log to undo it by
+    KEPT_APART = "KEPT_APART"  # found to be two: never queued again
+    UNDONE = "UNDONE"  # merged, then the merge was undone exactly
+
+
+class ReviewReason(StrEnum):
+    """Why a pair that matching did not merge looks like one person."""
+
+    SIMILAR_PHONE = "SIMILAR_PHONE"  # the same name, phones one edit apart
+    SIMILAR_ID_NUMBER = "SIMILAR_ID_NUMBER"  # the same name, checked ID numbers (or credit codes) two edits apart
+    SAME_NAME_IN_CASE = "SAME_NAME_IN_CASE"  # the same name among one case's parties
+
+
+class IdentityReview(Document):
+    """One pair of Persons the matching left apart that look alike (hub.people.review); `_id` is the pair,
+    its two ids in order, so a pair is queued once whatever finds it."""
+
+    id: str | None = None  # type: ignore[assignment]
+    person_ids: list[str]  # the two, in order
+    reasons: list[ReviewReason]
+    scores: dict[str, float] = Field(default_factory=dict)  # jellyfish's figures behind the reasons
+    region_paths: list[str] = Field(default_factory=list)  # the regions of their cases: which centres review it
+    status: ReviewStatus = ReviewStatus.OPEN
+    found_at: datetime
+    decided_at: datetime | None = None
+    decided_by: dict[str, str] | None = None  # {agency, user}
+    reason: str | None = None  # the centre's, for its decision
+    merge_log: dict[str, Any] | None = None  # what the merge changed (hub.people.merge.MergeLog): undo reads it
+    history: list[dict[str, Any]] = Field(default_factory=list)  # every decision and undo, in order
+
+    class Settings:
+        name = "identity_reviews"
+        # A centre's queue, newest first, keyset-paged on (found_at, _id): with and without a status.
+        indexes = [IndexModel([("region_paths", ASCENDING), ("status", ASCENDING), ("found_at", DESCENDING),
+                               ("_id", DESCENDING)]),
+                   IndexModel([("region_paths", ASCENDING), ("found_at", DESCENDING), ("_id", DESCENDING)])]

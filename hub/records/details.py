@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from pydantic_core import PydanticCustomError
 
 from hub.records.enums import (
+    CaseFact,
     ClosureOutcome,
     HandoverDecision,
     HandoverMode,
@@ -174,3 +175,44 @@ class ClosureDetails(Details):
 
     outcome: ClosureOutcome
     reason: Text | None = None
+
+
+class DeterminationDetails(Details):
+    """认定: a coordination centre settles a fact its agencies' records disagree on, with its reasons. The
+    value is the fact's own: a category or risk level code, an amount in yuan, a date (YYYY-MM-DD), a name."""
+
+    fact: CaseFact
+    value: ShortText
+    reason: Text
+
+    @model_validator(mode="after")
+    def _value_fits(self) -> "DeterminationDetails":
+        self.value = fact_value(self.fact, self.value)
+        return self
+
+
+def fact_value(fact: CaseFact, value: str) -> str:
+    """A fact's value as stored (a code, an amount, an ISO date, a name); a ValueError saying what it must be."""
+    from hub.cases.models import Category  # hub.cases.models imports the records' models, which import this
+
+    text = value.strip()
+    if fact is CaseFact.CATEGORY:
+        if text not in Category.__members__:
+            raise PydanticCustomError("BAD_FACT_VALUE", "a category is one of " + ", ".join(Category.__members__))
+    elif fact is CaseFact.RISK_LEVEL:
+        if text not in RiskLevel.__members__:
+            raise PydanticCustomError("BAD_FACT_VALUE", "a risk level is one of " + ", ".join(RiskLevel.__members__))
+    elif fact is CaseFact.AMOUNT_IN_DISPUTE:
+        try:
+            amount = float(text)
+        except ValueError:
+            amount = -1.0
+        if not amount >= 0 or amount == float("inf"):
+            raise PydanticCustomError("BAD_FACT_VALUE", "an amount in dispute is a number of yuan, 0 or more")
+        text = f"{amount:g}" if amount < 1e15 else str(amount)
+    elif fact is CaseFact.DEADLINE:
+        try:
+            text = date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise PydanticCustomError("BAD_FACT_VALUE", "a deadline is a date, YYYY-MM-DD") from None
+    return text

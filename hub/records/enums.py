@@ -33,6 +33,17 @@ class RecordKind(StrEnum):
     STABILITY_PLAN = "STABILITY_PLAN"
     FOLLOW_UP = "FOLLOW_UP"
     CLOSURE = "CLOSURE"
+    DETERMINATION = "DETERMINATION"  # a coordination centre settles what agencies' records disagree on
+
+
+class CaseFact(StrEnum):
+    """What agencies' records state about a case and may disagree on (hub.cases.provenance)."""
+
+    CATEGORY = "CATEGORY"
+    RISK_LEVEL = "RISK_LEVEL"
+    AMOUNT_IN_DISPUTE = "AMOUNT_IN_DISPUTE"
+    RESPONSIBLE_PERSON = "RESPONSIBLE_PERSON"
+    DEADLINE = "DEADLINE"
 
 
 class Visibility(StrEnum):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from beanie import Document, PydanticObjectId
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from hub.records import details as d
-from hub.records.enums import Channel, PartyRole, RecordKind, Visibility
+from hub.records.enums import Channel, PartyRole, RecordKind, RiskLevel, Visibility
 
 
 class RecordParty(BaseModel):
@@ -26,6 +26,18 @@ class SourceRef(BaseModel):
 
     source_system: str
     source_id: str
+
+
+class CaseStatement(BaseModel):
+    """What a record says of its case (the wire's `case` part): the facts agencies' records may disagree on
+    (hub.cases.provenance). The opening record's statement opens the case with them."""
+
+    category: str | None = None
+    risk_level: RiskLevel | None = None
+    tags: list[str] = Field(default_factory=list)
+    responsible_person: str | None = None
+    deadline: date | None = None
+    amount_in_dispute: float | None = None
 
 
 def record_key(source_system: str, source_id: str) -> str:
@@ -52,6 +64,7 @@ class Record(Document):
     visibility: Visibility = Visibility.NORMAL
     refs: list[SourceRef] = Field(default_factory=list)
     region_code: str | None = None
+    stated: CaseStatement | None = None  # what it says of its case, when it says anything
 
     class Settings:
         name = "records"
@@ -149,6 +162,12 @@ class ClosureRecord(Record):
     details: d.ClosureDetails
 
 
+class DeterminationRecord(Record):
+    """认定记录."""
+
+    details: d.DeterminationDetails
+
+
 RECORD_CLASSES: dict[RecordKind, type[Record]] = {
     RecordKind.SCREENING: ScreeningRecord,
     RecordKind.INTAKE: IntakeRecord,
@@ -164,6 +183,7 @@ RECORD_CLASSES: dict[RecordKind, type[Record]] = {
     RecordKind.STABILITY_PLAN: StabilityPlanRecord,
     RecordKind.FOLLOW_UP: FollowUpRecord,
     RecordKind.CLOSURE: ClosureRecord,
+    RecordKind.DETERMINATION: DeterminationRecord,
 }
 
 DETAILS_CLASSES: dict[RecordKind, type[d.Details]] = {

@@ -7,11 +7,12 @@ from hub.audit.models import AuditEntry, AuditSeal, AuditSealLease
 from hub.auth.models import RevokedToken
 from hub.campaigns.models import Campaign, Enrolment
 from hub.cases.models import Case, CaseCounter, CaseFile, CaseNumber
+from hub.changes.models import Change
 from hub.mediators.models import Mediator
 from hub.meetings.models import JointMeeting
 from hub.notices.models import SupervisionNotice
 from hub.notifications.models import Delivery, OutboxCursor, OutboxEvent, RaisedWarning, WatchLease, Webhook
-from hub.people.models import Person, PersonKey
+from hub.people.models import IdentityReview, Person, PersonKey
 from hub.records.models import RECORD_CLASSES, Record
 from hub.regions.models import Region
 from hub.typical_cases.models import TypicalCase
@@ -21,6 +22,7 @@ DOCUMENT_MODELS: list[type] = [
     Agency,
     Person,
     PersonKey,
+    IdentityReview,
     Case,
     CaseFile,
     CaseCounter,
@@ -38,6 +40,7 @@ DOCUMENT_MODELS: list[type] = [
     AuditSealLease,
     RevokedToken,
     OutboxEvent,
+    Change,
     OutboxCursor,
     Webhook,
     Delivery,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from beanie import init_beanie
@@ -247,6 +247,25 @@ class StoreHealth(monitoring.TopologyListener):
 
     def closed(self, event: monitoring.TopologyClosedEvent) -> None:
         pass
+
+
+def unbroken(found: Sequence[Any], *, position: int, now: datetime, gap_seconds: float,
+             seq: Callable[[Any], int], at: Callable[[Any], datetime]) -> list[Any]:
+    """Of `found` (read after `position`, in `seq` order), the run up to the first number still missing.
+
+    A log whose writers take numbers first and write after (`take_numbers`, then an insert) may hold a number
+    another process is still writing: a reader passing it would never see that entry. So the run stops before
+    a missing number until `gap_seconds` after the next entry was written; after that the number is taken as
+    never used (its writer died, or lost a race on its key) and passed.
+    """
+    taken: list[Any] = []
+    expected = position + 1
+    for item in found:
+        if seq(item) != expected and now - at(item) < timedelta(seconds=gap_seconds):
+            break
+        taken.append(item)
+        expected = seq(item) + 1
+    return taken
 
 
 DUPLICATE_KEY = 11000  # the server's error code for a unique key taken

@@ -33,6 +33,7 @@ import contextvars
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,7 +49,9 @@ from hub.audit import chain as audit_chain
 from hub.audit import verify as audit_verify
 from hub.cases import service as case_service
 from hub.cases.derive import district_day
+from hub.changes import export as change_export, ledger as change_ledger, log as change_log
 from hub.meetings import brief as brief_service
+from hub.ingest import service as ingest_service
 from hub.keys.ring import KeyRing
 from hub.store.registry import DOCUMENT_MODELS
 from seeds import generator, loader
@@ -402,6 +405,14 @@ ALLOWED_SCANS: dict[tuple[str, str], str] = {
         "`node(Mediator)` reads it too, to pick one code (docs/indexes.md, notes)",
     ("outbox_cursors", "hub/notifications/outbox.py prune"):
         "every consumer's cursor, to prune only what all have read: one document per consumer",
+    ("cases", "hub/changes/log.py backfill"):
+        "`hub changes backfill` walks every case in `_id` order, 500 a batch (the first batch has no bound yet)",
+    ("records", "hub/changes/log.py backfill"):
+        "`hub changes backfill` walks every record in `_id` order, 500 a batch (the first batch has no bound yet)",
+    ("agencies", "hub/changes/ledger.py load"):
+        "`hub export`: every agency's name, for the ledger (reference data, tens of documents)",
+    ("regions", "hub/changes/ledger.py load"):
+        "`hub export`: every region's name, for the ledger (reference data, hundreds of documents)",
     ("cases", "seeds/loader.py load"):
         "`hub seed --if-empty` asks whether any case exists: `$limit: 1` stops at the first document",
 }
@@ -612,6 +623,8 @@ async def drive(http: httpx.AsyncClient, token_for: TokenFor, keys: KeyRing) -> 
     await _reference_and_nodes(http, token_for, case_nos[0])
     await _audit(http, token_for, keys)
     await _reports()
+    await _changes(http, token_for)
+    await _provenance_and_reviews(http, token_for, keys, case_nos[0])
     with during("hub recompute (case_service.recompute_all)"):
         await case_service.recompute_all()
     with during("hub recompute --case (case_service.recompute_all)"):
@@ -1067,6 +1080,59 @@ async def _reports() -> None:
         await brief_service.region_brief(region_code=DISTRICT, month="2026-10", thresholds=Thresholds())
 
 
+CHANGES = """query($since: String) { changes(since: $since, first: 50) { cursor hasMore
+  entries { seq entity caseNo case { caseNo } record { id } } } }"""
+
+
+async def _changes(http: httpx.AsyncClient, token_for: TokenFor) -> None:
+    """`changes` as the district centre and as an agency, two pages each; `hub export` both ways; the backfill."""
+    for agency in (CC, "QH-SFJ"):
+        act_as(http, token_for(agency))
+        with during(f"changes as {agency}, two pages"):
+            page = (await gql(http, CHANGES))["changes"]
+            await gql(http, CHANGES, since=page["cursor"])
+    mapping = change_ledger.load()
+    with tempfile.TemporaryDirectory() as scratch:
+        for form in change_export.Format:
+            with during(f"hub export --format {form}"):
+                await change_export.run(out=Path(scratch) / f"all.{form}", form=form, since=0, until=None,
+                                        gap_seconds=30, mapping=mapping)
+    with during("hub changes backfill"):
+        await change_log.backfill()
+
+
+PROVENANCE = """query($caseNo: String!, $asOf: DateTime) { case(caseNo: $caseNo, asOf: $asOf) { caseNo
+  provenance { field rule source { record { id } } } conflicts { fact values { value } settledBy { id } } } }"""
+SETTLE = """mutation($input: SettleConflictInput!) { settleConflict(input: $input) { caseNo category } }"""
+REVIEWS = """query($after: String) { identityReviews(first: 1, after: $after) { totalCount pageInfo { endCursor }
+  edges { node { id status persons { name } } } } }"""
+REVIEW_ACT = """mutation($id: ID!) { %s(id: $id, reason: "核实") { id status } }"""
+
+
+async def _provenance_and_reviews(http: httpx.AsyncClient, token_for: TokenFor, keys: KeyRing, case_no: str) -> None:
+    """A case's provenance and conflicts, now and as of a day; a conflict settled; the identity review queue."""
+    act_as(http, token_for(CC))
+    with during("case { provenance conflicts }, and case(asOf:)"):
+        await gql(http, PROVENANCE, caseNo=case_no)
+        await gql(http, PROVENANCE, caseNo=case_no, asOf=datetime.now(timezone.utc).isoformat())
+    with during("settleConflict"):
+        await gql(http, SETTLE, input={"caseNo": case_no, "fact": "AMOUNT_IN_DISPUTE", "value": "1000", "reason": "核实"})
+    with during("ingestRecords: two look-alike parties queued for review"):
+        await ingest_service.ingest(keys=keys, batch={"sourceSystem": "IDX-SYS", "agency": CC, "records": [
+            {"sourceId": f"look-alike-{n}", "kind": "SCREENING", "occurredAt": "2026-05-01T09:00:00+08:00",
+             "summary": "排查", "caseNo": case_no, "details": {"screeningMode": "ROLLING"},
+             "parties": [{"role": "APPLICANT", "name": "测试甲", "phone": phone}]}
+            for n, phone in enumerate(("13800138000", "13800138009"))]})
+    with during("identityReviews, two pages"):
+        page = (await gql(http, REVIEWS))["identityReviews"]
+        await gql(http, REVIEWS, after=page["pageInfo"]["endCursor"])
+    reviews = [e["node"]["id"] for e in page["edges"]]
+    assert reviews, "the demo district has no look-alike pair to review"
+    for action in ("mergeIdentities", "undoIdentityMerge", "keepIdentitiesApart"):
+        with during(action):
+            await gql(http, REVIEW_ACT % action, id=reviews[0])
+
+
 # --- the test -----------------------------------------------------------------------------------
 
 
@@ -1125,6 +1191,28 @@ SITE_WORDS = {
     "hub/audit/verify.py verify": "`hub audit verify`: the checkpoints after its start",
     "hub/cases/service.py _write": "a case's derived fields, its case file, written back by `_id`",
     "hub/cases/service.py apply_records": "the cases and case files a batch touches",
+    "hub/cases/service.py _fold": "the cases and case files a re-derivation reads (a batch, `hub recompute`, a merge)",
+    "hub/auth/service.py revoked_ids": "tokens revoked since a process last looked (each process, every few seconds)",
+    "hub/people/review.py queue_similar": "a batch's parties, their namesakes (`name`), the pairs already queued",
+    "hub/people/review.py page": "a page of `identityReviews`, newest first, by the centre's region (and status)",
+    "hub/people/review.py count": "`identityReviews { totalCount }`",
+    "hub/people/review.py get": "one review by id, in the centre's region",
+    "hub/people/review.py _decide": "a review's decision, once (`findAndModify` on its status)",
+    "hub/people/review.py merge": "a merged review's log, written",
+    "hub/people/merge.py merge_reviewed": "a centre's merge: the pair's roots, the loser marked",
+    "hub/people/merge.py move": "a merge: the two Persons, the loser's keys, the records naming it",
+    "hub/people/merge.py undo": "a merge undone: the two Persons, keys and records put back",
+    "hub/cases/service.py as_of": "`case(asOf:)`: the case file, by `_id`",
+    "hub/changes/log.py append": "the change log: the keys already logged; a number per new entry (`$inc`)",
+    "hub/changes/log.py read_after": "the change log after a cursor (`changes`, `hub export`), in order",
+    "hub/changes/log.py log_cases": "the change log: the cases a batch re-derived, as stored",
+    "hub/changes/log.py log_records": "the change log: the records a batch stored, as stored",
+    "hub/changes/log.py backfill": "`hub changes backfill`: every record and case, by `_id`, 500 at a time",
+    "hub/changes/ledger.py load": "`hub export`: every agency's and region's name, for the ledger",
+    "hub/people/merge.py roots": "the persons a merge leads to (`merged_into` followed), by `_id`",
+    "hub/people/merge.py settle": "persons a batch named that a concurrent merge moved",
+    "hub/people/service.py write_persons": "a batch's new and changed persons, written by `_id`",
+    "hub/people/service.py person_ids_by_key": "match key → person (`personLookup`, ingestion)",
     "hub/cases/service.py get_files": "case files: timelines, the brief's agenda, `personLookup`",
     "hub/cases/service.py recompute": "`hub recompute`: a batch of cases, their files and records",
     "hub/cases/service.py find_numbers": "case ids by number (`case(caseNo:)`, records pushed by caseNo)",

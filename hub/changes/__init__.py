@@ -1,0 +1,1 @@
+"""The change log: every case and record as written, in one total order (docs/changes.md)."""
