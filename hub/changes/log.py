@@ -14,7 +14,7 @@ that race leaves no gap for readers to wait on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,11 +47,26 @@ async def log_cases(case_ids: Iterable[Any]) -> int:
                          for d in docs if d.get("record_count")])
 
 
-async def log_records(record_ids: Iterable[str]) -> int:
+def _record_entry(doc: dict[str, Any]) -> dict[str, Any]:
+    return _entry(ChangeEntity.RECORD, record_key(doc), doc, int(doc.get("source_revision") or 0))
+
+
+async def log_records(written: Sequence[dict[str, Any]], unchanged: Mapping[str, tuple[int, Any]] | None = None) -> int:
+    """Log records a batch wrote (their documents as written) and those it found stored and left as they were
+    (record id -> (sourceRevision, case id)): these only if not logged yet — an attempt cut short before its
+    log — and then read back as stored. Entries written."""
+    entries = [_record_entry(d) for d in written]
+    keys = {f"record:{rid}:{revision}:{case_id}": rid for rid, (revision, case_id) in (unchanged or {}).items()}
+    if keys:
+        logged = {d["_id"] for d in await find_by_ids(Change.get_pymongo_collection(), list(keys), {"_id": 1})}
+        missing = [rid for key, rid in keys.items() if key not in logged]
+        entries += [_record_entry(d) for d in await find_by_ids(Record.get_pymongo_collection(), missing)]
+    return await append(entries)
+
+
+async def log_record_ids(record_ids: Iterable[str]) -> int:
     """Log these records as stored now (those not logged in this revision on this case); entries written."""
-    docs = await find_by_ids(Record.get_pymongo_collection(), list(record_ids))
-    return await append([_entry(ChangeEntity.RECORD, record_key(d), d, int(d.get("source_revision") or 0))
-                         for d in docs])
+    return await append([_record_entry(d) for d in await find_by_ids(Record.get_pymongo_collection(), list(record_ids))])
 
 
 async def append(entries: list[dict[str, Any]]) -> int:
@@ -88,7 +103,7 @@ async def backfill(*, batch_size: int = 500) -> tuple[int, int]:
     """Log every record, then every case, not logged as stored now (a database from before the change log):
     records in `_id` order, cases in `_id` order, a batch at a time; returns (records, cases) logged."""
     counts = []
-    for collection, logger in ((Record.get_pymongo_collection(), log_records),
+    for collection, logger in ((Record.get_pymongo_collection(), log_record_ids),
                                (Case.get_pymongo_collection(), log_cases)):
         logged, last = 0, None
         while ids := [d["_id"] for d in await collection.find({} if last is None else {"_id": {"$gt": last}},

@@ -30,6 +30,7 @@ from hub.people import review as person_review
 from hub.people import service as person_service
 from hub.keys.ring import KeyRing
 from hub.records import service as record_service
+from hub.records.service import to_document
 from hub.records.enums import HandoverStatus, RecordKind
 from hub.records.models import RECORD_CLASSES, CaseStatement, RecordParty, SourceRef, record_key
 from hub.regions import service as region_service
@@ -91,6 +92,7 @@ class _Item:
     person_ids: list[str] = field(default_factory=list)
     region: Region | None = None
     case_from: tuple[str, str] | None = None  # the record of this batch its case came from (opened, referred, matched)
+    stored_revision: int | None = None  # found stored at this revision and left as it is (UNCHANGED)
 
     def reject(self, path: str, code: str, message: str) -> None:
         self.outcome.errors.append(FieldError(path, code, message))
@@ -204,12 +206,15 @@ async def ingest(
     written = [r for i, r in created + replaced if i.key not in duplicates]
     # Into the change log (docs/changes.md) before their cases: new, revised, moved, and stored by an attempt
     # of this batch that was cut short before it logged them (each is logged once, by its key).
-    await change_log.log_records(record_key(*i.key) for i in items
-                                 if i.data and i.outcome.status is not RecordStatus.REJECTED)
+    await change_log.log_records([to_document(r) for r in written], unchanged={
+        record_key(*i.key): (i.stored_revision, i.outcome.case_id) for i in items
+        if i.stored_revision is not None and i.outcome.status is RecordStatus.UNCHANGED})
     await case_service.apply_records(records=written)
     await case_service.discard_if_empty(case_ids=phantoms)
-    settled = await person_merge.settle([p.person_id for r in written for p in r.parties])  # merged meanwhile
-    await person_review.queue_similar(person_ids=settled, keys=keys)  # look-alikes matching left apart
+    named = [p for r in written for p in r.parties]
+    settled = await person_merge.settle([p.person_id for p in named])  # a Person merged meanwhile
+    # Look-alikes matching left apart, for the identity review queue.
+    await person_review.queue_similar(parties=dict(zip(settled, (p.name for p in named))), keys=keys)
     # The events the new records cause (docs/webhooks.md); a revision causes none, even once its first
     # version's event has been pruned from the outbox.
     await outbox.publish(records=[r for i, r in created if i.key not in duplicates])
@@ -362,6 +367,7 @@ async def _find_existing(items: list[_Item], agency_code: str) -> None:
             item.outcome.record_id = stored["_id"]
             if revision <= stored.get("source_revision", 0):
                 item.outcome.status = RecordStatus.UNCHANGED
+                item.stored_revision = stored.get("source_revision", 0)
                 continue
             refusal = _revision_refusal(item, stored, agency_code)
             if refusal is not None:

@@ -110,3 +110,14 @@ class IdentityReview(Document):
         indexes = [IndexModel([("region_paths", ASCENDING), ("status", ASCENDING), ("found_at", DESCENDING),
                                ("_id", DESCENDING)]),
                    IndexModel([("region_paths", ASCENDING), ("found_at", DESCENDING), ("_id", DESCENDING)])]
+
+
+class PersonName(Document):
+    """The Persons of one name, by `_id` (the name): what the identity review queue compares a batch's Persons
+    with. A look-up by `_id`, which every store answers from an index (the local store scans for `name`)."""
+
+    id: str | None = None  # type: ignore[assignment]  # the name
+    person_ids: list[str] = Field(default_factory=list)  # in the order they were first named
+
+    class Settings:
+        name = "person_names"

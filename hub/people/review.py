@@ -18,24 +18,26 @@ them and never stored in the queue or logged: it holds the two Person ids and th
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 import jellyfish
 from bson import ObjectId
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from hub.cases.models import Case
 from hub.errors import BadUserInput, Conflict, NotFound
 from hub.keys.ring import KeyRing
 from hub.people import merge as person_merge
-from hub.people.models import IdentityReview, Person, ReviewReason, ReviewStatus
-from hub.store.service import IN_SLICE, find_by_ids, insert_new
+from hub.people.models import IdentityReview, Person, PersonName, ReviewReason, ReviewStatus
+from hub.store.service import DUPLICATE_KEY, find_by_ids, insert_new
 
 log = logging.getLogger(__name__)
 
-MOST_PER_NAME = 200  # Persons of one name compared at once; a name more common than that is compared among its newest
+MOST_PER_NAME = 200  # namesakes compared at once: of a name more common than that, the latest named
 FIELDS = {"name": 1, "identity_key": 1, "id_encrypted": 1, "phone_encrypted": 1, "case_ids": 1, "merged_into": 1,
           "first_seen_at": 1}
 
@@ -77,10 +79,15 @@ def _clear(person: Mapping[str, Any], keys: KeyRing) -> _Clear:
     return _Clear(open_("id_encrypted"), open_("phone_encrypted"))
 
 
-def compare(a: Mapping[str, Any], b: Mapping[str, Any], ca: _Clear, cb: _Clear) -> tuple[list[ReviewReason], dict[str, float]]:
-    """Why two Persons of one name look like one, and the figures; no reasons: they do not."""
+def compare(a: Mapping[str, Any], b: Mapping[str, Any], opened: Callable[[Mapping[str, Any]], _Clear],
+            ) -> tuple[list[ReviewReason], dict[str, float]]:
+    """Why two Persons of one name look like one, and the figures; no reasons: they do not. Decrypts only
+    what both have."""
     reasons: list[ReviewReason] = []
     scores: dict[str, float] = {}
+    both_phones = a.get("phone_encrypted") and b.get("phone_encrypted")
+    both_ids = a.get("id_encrypted") and b.get("id_encrypted")
+    ca, cb = (opened(a), opened(b)) if both_phones or both_ids else (_Clear(None, None), _Clear(None, None))
     if ca.phone and cb.phone and ca.phone != cb.phone:
         distance = jellyfish.damerau_levenshtein_distance(ca.phone, cb.phone)
         if distance == 1:
@@ -97,19 +104,39 @@ def compare(a: Mapping[str, Any], b: Mapping[str, Any], ca: _Clear, cb: _Clear) 
     return reasons, scores
 
 
-async def queue_similar(*, person_ids: Iterable[str], keys: KeyRing) -> int:
-    """Queue the look-alike pairs between these Persons and the others of their names; returns pairs queued.
+async def queue_similar(*, parties: Mapping[str, str], keys: KeyRing) -> int:
+    """Queue the look-alike pairs between these Persons (id -> the name a record gave) and the others of their
+    names; returns pairs queued.
 
-    One read of the Persons, one of their names' Persons (an index on `name`), one of the pairs already queued
-    and one of the cases' regions: a batch pays four round trips, and more only for the pairs it finds."""
-    people = Person.get_pymongo_collection()
-    mine = [d for d in await find_by_ids(people, sorted(set(person_ids)), FIELDS) if not d.get("merged_into")]
-    names = sorted({d["name"] for d in mine})
+    The Persons of a name are listed by the name (`person_names`, read by `_id`). A batch reads its names'
+    lists; only its Persons new to their name's list are compared (a pair is found when the later of the two
+    arrives), so a batch of known parties stops there. New ones are written into the lists; those with a
+    namesake (the newest MOST_PER_NAME of a name, or another new one) are read with their namesakes in one
+    read; then the pairs already queued and their cases' regions, only when it finds any."""
+    names = sorted(set(parties.values()))
     if not names:
         return 0
+    listed = {d["_id"]: d["person_ids"] for d in await find_by_ids(PersonName.get_pymongo_collection(), names)}
+    fresh = sorted(p for p, name in parties.items() if p not in set(listed.get(name, ())))
+    if not fresh:
+        return 0
+    await _note_names([{"_id": p, "name": parties[p]} for p in fresh])
+    # Read only what has someone to be compared with: a new Person whose name had Persons, or two new ones of it.
+    new_of: dict[str, list[str]] = {}
+    for person_id in fresh:
+        new_of.setdefault(parties[person_id], []).append(person_id)
+    compared = {name for name, ids in new_of.items() if listed.get(name) or len(ids) > 1}
+    if not compared:
+        return 0
+    namesakes = {p for name in compared for p in listed.get(name, [])[-MOST_PER_NAME:]}
+    wanted = namesakes | {p for name in compared for p in new_of[name]}
+    docs = {d["_id"]: d for d in await find_by_ids(Person.get_pymongo_collection(), sorted(wanted), FIELDS)}
+    mine = [docs[p] for name in compared for p in new_of[name] if p in docs and not docs[p].get("merged_into")]
+    if not mine:
+        return 0
     others: dict[str, list[dict[str, Any]]] = {}
-    for n in range(0, len(names), IN_SLICE):
-        async for doc in people.find({"name": {"$in": names[n:n + IN_SLICE]}, "merged_into": None}, FIELDS):
+    for person_id in sorted(namesakes | {d["_id"] for d in mine}):  # the batch's new ones with each other too
+        if (doc := docs.get(person_id)) is not None and not doc.get("merged_into"):
             others.setdefault(doc["name"], []).append(doc)
     clear: dict[str, _Clear] = {}
 
@@ -124,7 +151,7 @@ async def queue_similar(*, person_ids: Iterable[str], keys: KeyRing) -> int:
         for other in namesakes[:MOST_PER_NAME]:
             if other["_id"] == person["_id"] or pair_id(person["_id"], other["_id"]) in found:
                 continue
-            reasons, scores = compare(person, other, opened(person), opened(other))
+            reasons, scores = compare(person, other, opened)
             if reasons:
                 found[pair_id(person["_id"], other["_id"])] = (
                     sorted((person["_id"], other["_id"])), reasons, scores,
@@ -146,6 +173,24 @@ async def queue_similar(*, person_ids: Iterable[str], keys: KeyRing) -> int:
     if written:
         log.info("%d look-alike pair(s) queued for identity review", written)  # no names, no values
     return written
+
+
+async def _note_names(persons: Sequence[Mapping[str, Any]]) -> None:  # {_id, name} each
+    """Add the Persons to the lists of their names (idempotent; a concurrent first upsert of a name is retried)."""
+    by_name: dict[str, list[str]] = {}
+    for person in persons:
+        by_name.setdefault(person["name"], []).append(person["_id"])
+    ops = [UpdateOne({"_id": name}, {"$addToSet": {"person_ids": {"$each": ids}}}, upsert=True)
+           for name, ids in sorted(by_name.items())]
+    for attempt in range(3):
+        try:
+            await PersonName.get_pymongo_collection().bulk_write(ops, ordered=False)
+            return
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if attempt == 2 or any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            ops = [ops[e["index"]] for e in errors]  # the name's document exists now: add to it
 
 
 # --- decisions ----------------------------------------------------------------------------------

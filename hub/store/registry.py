@@ -12,7 +12,7 @@ from hub.mediators.models import Mediator
 from hub.meetings.models import JointMeeting
 from hub.notices.models import SupervisionNotice
 from hub.notifications.models import Delivery, OutboxCursor, OutboxEvent, RaisedWarning, WatchLease, Webhook
-from hub.people.models import IdentityReview, Person, PersonKey
+from hub.people.models import IdentityReview, Person, PersonKey, PersonName
 from hub.records.models import RECORD_CLASSES, Record
 from hub.regions.models import Region
 from hub.typical_cases.models import TypicalCase
@@ -23,6 +23,7 @@ DOCUMENT_MODELS: list[type] = [
     Person,
     PersonKey,
     IdentityReview,
+    PersonName,
     Case,
     CaseFile,
     CaseCounter,
