@@ -272,3 +272,31 @@ async def test_hub_export_as_a_process_prints_where_the_next_run_starts(
     refused = await asyncio.to_thread(run_hub, "export", "--mapping", str(wrong), "--out", str(tmp_path / "c.jsonl"),
                                       env=env)
     assert refused.returncode == 1 and "columns" in refused.stderr and not (tmp_path / "c.jsonl").exists()
+
+
+async def test_every_agency_kind_reads_exactly_the_entries_of_the_cases_it_may_see(
+        http: httpx.AsyncClient, token_for: TokenFor) -> None:
+    from hub.auth import policy
+    from tests.factories import agencies, regions
+
+    await ingest(batch("PMC-A", opening(1), record("h1", "HANDOVER", caseRef={"sourceId": "r1"},
+                                                   details={"toAgency": "HRSS"})),
+                 batch("PMC-B", opening(2, region=VILLAGE_B1)),
+                 batch("COURT", record("c1", "JUDICIAL_CONFIRMATION", caseRef={"sourceSystem": "PMC-B-SYS", "sourceId": "r2"})),
+                 batch("SO", record("so-1", "STABILITY_ASSESSMENT", visibility="RESTRICTED",
+                                    caseRef={"sourceSystem": "PMC-A-SYS", "sourceId": "r1"})))
+    logged = [e for e in await entries() if e["entity"] != ChangeEntity.VOID]
+    cases = {c["_id"]: c for c in await Case.get_pymongo_collection().find({}).to_list()}
+    paths = {r.code: tuple(r.path) for r in regions()}
+    seen: dict[str, int] = {}
+    for agency in agencies():
+        principal = policy.Principal(agency_code=agency.code, agency_kind=agency.kind,
+                                     region_path=paths[agency.region_code], user="核对", roles=frozenset())
+        expected = [e["_id"] for e in logged if policy.can_view_case(principal, cases[e["case_id"]])
+                    and (e["entity"] == "CASE" or e["doc"].get("visibility") != "RESTRICTED"
+                         or policy.can_read_restricted(principal))]
+        got, _ = await read_all(act_as(http, token_for(agency.code)), first=500)
+        assert [e["key"] for e in got] == expected, agency.code
+        seen[agency.code] = len(expected)
+    assert seen["PB"] == 0 and 0 < seen["HRSS"] < seen["CC-A"] < seen["CC"] == len(logged)  # scopes differ
+    assert seen["PMC-A"] < seen["CC-A"]  # the restricted assessment is not PMC-A's
