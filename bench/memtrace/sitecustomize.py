@@ -13,8 +13,13 @@ def _snapshots(directory: Path, every: float) -> None:
     started = time.monotonic()
     while True:
         time.sleep(every - (time.monotonic() - started) % every)
+        stamp = f"{os.getpid()}-{time.monotonic() - started:.0f}"
         snapshot = tracemalloc.take_snapshot()
-        snapshot.dump(str(directory / f"{os.getpid()}-{time.monotonic() - started:.0f}.snap"))
+        snapshot.dump(str(directory / f"{stamp}.snap"))
+        del snapshot  # not kept until the next one: a snapshot copies every trace
+        current, peak = tracemalloc.get_traced_memory()
+        with open(directory / f"{os.getpid()}.sizes", "a", encoding="utf-8") as sizes:  # traced, peak, tracemalloc's own
+            sizes.write(f"{stamp} {current} {peak} {tracemalloc.get_tracemalloc_memory()}\n")
 
 
 if tracemalloc.is_tracing() and os.environ.get("HUB_BENCH_SNAPSHOTS"):
