@@ -13,6 +13,7 @@ import click
 from hub.audit import cli as audit_cli
 from hub.changes import cli as changes_cli
 from hub.keys import cli as keys_cli
+from hub.people import cli as people_cli
 from hub.store import backup_cli
 from hub.config import Settings, get_settings
 from hub.errors import BadUserInput, HubError
@@ -468,5 +469,6 @@ main.add_command(audit_cli.audit)
 main.add_command(keys_cli.keys)
 main.add_command(changes_cli.export)
 main.add_command(changes_cli.changes)
+main.add_command(people_cli.identities)
 main.add_command(backup_cli.backup)
 main.add_command(backup_cli.restore)

@@ -160,3 +160,28 @@ async def test_only_coordination_centres_review_and_only_their_regions(
     assert (await first_error(http, MERGE, id=review["id"], reason="同一人"))["code"] == "NOT_FOUND"
     act_as(http, token_for("CC-A"))
     assert (await first_error(http, MERGE, id=review["id"], reason=" "))["field"] == "reason"
+
+
+async def test_hub_identities_as_a_process(http: httpx.AsyncClient, settings: Any, tmp_path: Any) -> None:
+    import asyncio
+
+    from tests.processes import hub_env, run_hub
+
+    env = hub_env(HUB_MONGODB_URL=settings.mongodb_url or "", HUB_DB=settings.db,
+                  HUB_SECRET_KEY=settings.secret_key or "", HUB_DATA_DIR=str(tmp_path / "var"))
+    await ingest(batch("PMC-A", record("a1", "INTAKE", parties=[party("赵六", phone="13800138000")]),
+                       record("a2", "INTAKE", parties=[party("赵六", phone="13800138009")])))
+    listed = await asyncio.to_thread(run_hub, "identities", "list", "--agency", "CC", env=env)
+    assert listed.returncode == 0, listed.stderr
+    [line] = listed.stdout.splitlines()
+    review_id, status, reasons, shown = line.split("\t")
+    assert (status, reasons) == ("OPEN", "SIMILAR_PHONE") and "138****8000" in shown and "13800138000" not in shown
+    merged = await asyncio.to_thread(run_hub, "identities", "merge", review_id, "--agency", "CC", "--user", "张科长",
+                                     "--reason", "电话末位录入有误", env=env)
+    assert (merged.returncode, merged.stdout.split()) == (0, [review_id, "MERGED"]), merged.stderr
+    entry = await AuditEntry.find_one({"operation": "hub identities merge"})
+    assert entry is not None and (entry.agency_code, entry.user, entry.target_ids[0]) == ("CC", "张科长", review_id)
+    [after] = await reviews(http)
+    assert after["history"][0]["reason"] == "电话末位录入有误"
+    refused = await asyncio.to_thread(run_hub, "identities", "list", "--agency", "PMC-A", env=env)
+    assert refused.returncode == 1 and "no coordination centre" in refused.stderr
