@@ -123,17 +123,17 @@ async def _jsonl(file: IO[bytes], result: Exported, *, since: int, until: int | 
 async def _xlsx(file: IO[bytes], result: Exported, *, since: int, until: int | None, gap_seconds: float,
                 mapping: LedgerMapping, names: Names) -> None:
     """The ledger: one row per case, at its latest revision in the range, in the order of those entries."""
-    latest: dict[Any, tuple[int, Mapping[str, Any]]] = {}
+    latest: dict[Any, Mapping[str, Any]] = {}  # case id -> its document at its latest revision
     async for entry in service.entries(after=since, until=until, gap_seconds=gap_seconds):
         if _count(result, entry) and entry["entity"] == ChangeEntity.CASE:
             held = latest.get(entry["case_id"])
-            if held is None or held[1]["revision"] <= entry["revision"]:
+            if held is None or held["revision"] <= entry["revision"]:
                 latest.pop(entry["case_id"], None)  # re-inserted: rows follow their latest entry
-                latest[entry["case_id"]] = (entry["seq"], entry["doc"])
+                latest[entry["case_id"]] = entry["doc"]
     sheet = Sheet(mapping.sheet, [Column(c.header, c.width, "yyyy-mm-dd" if c.format == "date" else None)
                                   for c in mapping.columns])
     try:
-        for _, doc in latest.values():
+        for doc in latest.values():
             sheet.append(mapping.row(doc, names))
         result.rows = len(latest)
         about = sheet.workbook.create_sheet("导出说明")

@@ -30,8 +30,8 @@ def case_key(doc: Mapping[str, Any]) -> str:
     return f"case:{doc['_id']}:{doc.get('revision', 0)}"
 
 
-def record_key(doc: Mapping[str, Any]) -> str:
-    return f"record:{doc['_id']}:{doc.get('source_revision', 0)}:{doc['case_id']}"
+def record_key(record_id: str, source_revision: int, case_id: Any) -> str:
+    return f"record:{record_id}:{source_revision}:{case_id}"
 
 
 def _entry(entity: ChangeEntity, key: str, doc: dict[str, Any], revision: int) -> dict[str, Any]:
@@ -48,7 +48,8 @@ async def log_cases(case_ids: Iterable[Any]) -> int:
 
 
 def _record_entry(doc: dict[str, Any]) -> dict[str, Any]:
-    return _entry(ChangeEntity.RECORD, record_key(doc), doc, int(doc.get("source_revision") or 0))
+    revision = int(doc.get("source_revision") or 0)
+    return _entry(ChangeEntity.RECORD, record_key(doc["_id"], revision, doc["case_id"]), doc, revision)
 
 
 async def log_records(written: Sequence[dict[str, Any]], unchanged: Mapping[str, tuple[int, Any]] | None = None) -> int:
@@ -56,7 +57,7 @@ async def log_records(written: Sequence[dict[str, Any]], unchanged: Mapping[str,
     (record id -> (sourceRevision, case id)): these only if not logged yet — an attempt cut short before its
     log — and then read back as stored. Entries written."""
     entries = [_record_entry(d) for d in written]
-    keys = {f"record:{rid}:{revision}:{case_id}": rid for rid, (revision, case_id) in (unchanged or {}).items()}
+    keys = {record_key(rid, revision, case_id): rid for rid, (revision, case_id) in (unchanged or {}).items()}
     if keys:
         logged = {d["_id"] for d in await find_by_ids(Change.get_pymongo_collection(), list(keys), {"_id": 1})}
         missing = [rid for key, rid in keys.items() if key not in logged]
@@ -96,7 +97,6 @@ async def read_after(position: int, *, now: datetime, gap_seconds: float, limit:
     found = await Change.get_pymongo_collection().find({"seq": query}).sort("seq", 1).limit(limit).to_list()
     return unbroken(found, position=position, now=now, gap_seconds=gap_seconds, seq=lambda e: e["seq"],
                     at=lambda e: e["at"])
-
 
 
 async def backfill(*, batch_size: int = 500) -> tuple[int, int]:

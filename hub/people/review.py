@@ -38,8 +38,7 @@ from hub.store.service import DUPLICATE_KEY, find_by_ids, insert_new
 log = logging.getLogger(__name__)
 
 MOST_PER_NAME = 200  # namesakes compared at once: of a name more common than that, the latest named
-FIELDS = {"name": 1, "identity_key": 1, "id_encrypted": 1, "phone_encrypted": 1, "case_ids": 1, "merged_into": 1,
-          "first_seen_at": 1}
+FIELDS = {"name": 1, "identity_key": 1, "id_encrypted": 1, "phone_encrypted": 1, "case_ids": 1, "merged_into": 1}
 
 
 def pair_id(a: str, b: str) -> str:
@@ -147,8 +146,7 @@ async def queue_similar(*, parties: Mapping[str, str], keys: KeyRing) -> int:
 
     found: dict[str, tuple[list[str], list[ReviewReason], dict[str, float], set[Any]]] = {}
     for person in mine:
-        namesakes = sorted(others.get(person["name"], []), key=lambda d: d["first_seen_at"], reverse=True)
-        for other in namesakes[:MOST_PER_NAME]:
+        for other in others.get(person["name"], []):
             if other["_id"] == person["_id"] or pair_id(person["_id"], other["_id"]) in found:
                 continue
             reasons, scores = compare(person, other, opened)
@@ -159,16 +157,16 @@ async def queue_similar(*, parties: Mapping[str, str], keys: KeyRing) -> int:
     if not found:
         return 0
     queued = {d["_id"] for d in await find_by_ids(IdentityReview.get_pymongo_collection(), list(found), {"_id": 1})}
-    fresh = {k: v for k, v in found.items() if k not in queued}
-    if not fresh:
+    new_pairs = {k: v for k, v in found.items() if k not in queued}
+    if not new_pairs:
         return 0
     paths = {d["_id"]: d.get("region_path") or [] for d in await find_by_ids(
-        Case.get_pymongo_collection(), sorted({c for v in fresh.values() for c in v[3]}), {"region_path": 1})}
+        Case.get_pymongo_collection(), sorted({c for v in new_pairs.values() for c in v[3]}), {"region_path": 1})}
     now = datetime.now(timezone.utc)
     documents = [{"_id": key, "person_ids": ids, "reasons": [r.value for r in reasons], "scores": scores,
                   "region_paths": sorted({r for c in cases for r in paths.get(c, [])}),
                   "status": ReviewStatus.OPEN.value, "found_at": now, "history": []}
-                 for key, (ids, reasons, scores, cases) in fresh.items()]
+                 for key, (ids, reasons, scores, cases) in new_pairs.items()]
     written = len(await insert_new(IdentityReview.get_pymongo_collection(), documents))
     if written:
         log.info("%d look-alike pair(s) queued for identity review", written)  # no names, no values
