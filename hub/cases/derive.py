@@ -248,10 +248,10 @@ def derive(
 
     if len(parties) + max(participants - 1, 0) >= MASS_DISPUTE_PARTIES:  # 群体性纠纷
         tags.add(CaseTag.MASS)
-    facts = _facts(case, ordered, risk=(risk, risk_from))
+    opening = opening_record(case, ordered)
+    facts = _facts(case, ordered, opening, risk=(risk, risk_from))
     sources = [source(CaseField.STATUS, status_from, Rule.LATEST_RECORD),
                source(CaseField.LEAD_AGENCY, lead_from, Rule.LEAD_PRECEDENCE), *facts.pop("provenance")]
-    opening = opening_record(case, ordered)
     for tag in sorted(tags):
         if tag == CaseTag.MASS:
             sources.append(source(CaseField.TAG, None, Rule.DERIVED, tag))
@@ -284,14 +284,13 @@ def derive(
     return out
 
 
-def _facts(case: Mapping[str, Any], ordered: Sequence[Mapping[str, Any]], *,
+def _facts(case: Mapping[str, Any], ordered: Sequence[Mapping[str, Any]], opening: Mapping[str, Any] | None, *,
            risk: tuple[RiskLevel | None, Mapping[str, Any] | None]) -> dict[str, Any]:
     """The facts agencies state about the case, each by its rule (hub.cases.provenance), with their sources
     under `provenance`: a determination decides (the risk level: the later of it and the latest assessment);
     otherwise the opening record's statement (the risk level: the latest assessment, else the highest
     stated); otherwise what the case was opened with."""
     decided = determinations(ordered)
-    opening = opening_record(case, ordered)
     said = (opening or {}).get("stated") or {}
     out: dict[str, Any] = {}
     sources: list[dict[str, Any]] = []

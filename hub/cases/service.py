@@ -204,15 +204,16 @@ async def get_files(*, ids: Sequence[PydanticObjectId]) -> dict[PydanticObjectId
     return {d["_id"]: CaseFile.model_validate(d) for d in docs}
 
 
-async def apply_records(*, records: Sequence[Record]) -> int:
-    """Fold freshly written records into their cases and re-derive them; returns cases changed.
+async def apply_records(*, records: Sequence[Record], documents: Sequence[dict[str, Any]] | None = None) -> int:
+    """Fold freshly written records into their cases and re-derive them; returns cases changed. `documents`:
+    the records' stored forms, when the caller has them already (`to_document`, in the same order).
 
     Each case's records are kept in its case file, so this reads only the affected cases and
     their files, by `_id`, and never scans the records collection.
     """
     entries: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for record in records:
-        entries[record.case_id].append(to_document(record))
+    for record, doc in zip(records, documents if documents is not None else map(to_document, records)):
+        entries[record.case_id].append(doc)
 
     async def histories(ids: list[Any], stored: dict[Any, dict[str, Any]]) -> dict[Any, Iterable[dict[str, Any]]]:
         return {case_id: {**_stored_records(stored.get(case_id)), **{e["_id"]: e for e in entries[case_id]}}.values()

@@ -206,10 +206,11 @@ async def ingest(
     written = [r for i, r in created + replaced if i.key not in duplicates]
     # Into the change log (docs/changes.md) before their cases: new, revised, moved, and stored by an attempt
     # of this batch that was cut short before it logged them (each is logged once, by its key).
-    await change_log.log_records([to_document(r) for r in written], unchanged={
+    documents = [to_document(r) for r in written]  # their stored forms, for the log and the case files
+    await change_log.log_records(documents, unchanged={
         record_key(*i.key): (i.stored_revision, i.outcome.case_id) for i in items
         if i.stored_revision is not None and i.outcome.status is RecordStatus.UNCHANGED})
-    await case_service.apply_records(records=written)
+    await case_service.apply_records(records=written, documents=documents)
     await case_service.discard_if_empty(case_ids=phantoms)
     named = [p for r in written for p in r.parties]
     settled = await person_merge.settle([p.person_id for p in named])  # a Person merged meanwhile
