@@ -40,11 +40,15 @@ from hub.auth import service as auth_service
 from hub.auth.service import AgencyDirectory, Revocations
 from hub.errors import BadUserInput, Forbidden, HubError, NotFound, Unauthenticated
 from hub.meetings import service as meeting_service
-from hub.middleware import TOKEN_COOKIE, Authentication, BodyLimit, RateLimit, StoreUnavailable, error_response
+from hub.documents import service as document_service
+from hub.documents import transport as document_transport
+from hub.middleware import TOKEN_COOKIE, Authentication, BodyLimit, InFlightLimit, RateLimit, StoreUnavailable, error_response
 from hub.notices import service as notice_service
 from hub.notifications import watch, webhooks
 from hub.notifications.feed import Feed
-from hub.metrics import Metrics, MetricsMiddleware
+from hub.metrics import Metrics, MetricsMiddleware, OperationMetrics
+from hub import tracing
+from hub.request_id import RequestId
 from hub.keys import rekey
 from hub.keys import service as keys_service
 from hub.keys.ring import KeyRing
@@ -62,6 +66,8 @@ log = logging.getLogger("hub.app")
 
 class HubGraphQL(GraphQL):
     """Strawberry's ASGI app with the hub's per-request context."""
+
+    graphql_transport_ws_handler_class = document_transport.TrustedDocumentsWS  # subscribe by trusted document
 
     def __init__(self, schema: strawberry.Schema, *, settings: Settings) -> None:
         production = settings.env == "production"
@@ -81,10 +87,15 @@ class HubGraphQL(GraphQL):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self.run(request)
         except TransportError as exc:
             response = transport_error(exc.status_code, exc.reason)
+        except HubError as exc:  # a trusted document refused, or not found (execute_operation)
+            response = error_response(_HTTP_STATUS.get(exc.code, 400), exc.code, exc.message)
+            if GRAPHQL_RESPONSE_JSON in request.headers.get("accept", ""):
+                response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
         await response(scope, receive, send)
 
     async def parse_http_body(self, request: Any) -> Any:
@@ -94,6 +105,23 @@ class HubGraphQL(GraphQL):
             return await super().parse_http_body(request)
         except AttributeError:
             raise TransportError(400, 'the request body must be a JSON object: {"query": "…", "variables": {…}}') from None
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL's page for a browser's GET without a query; a GET naming a trusted document is a request."""
+        return "documentId" not in request.query_params and super().should_render_graphql_ide(request)
+
+    async def execute_operation(self, request: Any, request_adapter: Any, request_data: Any, context: Any,
+                                root_value: Any, sub_response: Any) -> Any:
+        """The trusted document a request names by id, run in place of its text; free text refused where the
+        caller's agency must send registered documents (docs/trusted-documents.md)."""
+        items = request_data if isinstance(request_data, list) else [request_data]
+        ids = await document_transport.http_document_ids(request, items, self.parse_json)
+        for item, document_id in zip(items, ids):
+            item.query = await document_transport.text_for(context, query=item.query, document_id=document_id,
+                                                           operation_name=item.operation_name)
+        return await super().execute_operation(request=request, request_adapter=request_adapter,
+                                               request_data=request_data, context=context, root_value=root_value,
+                                               sub_response=sub_response)
 
     def decode_json(self, data: str | bytes) -> object:
         """The request body as JSON; a body that is not UTF-8 is a bad request, not a crash."""
@@ -143,7 +171,8 @@ class HubGraphQL(GraphQL):
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 _HTTP_STATUS = {"GRAPHQL_VALIDATION_FAILED": 400, "BAD_USER_INPUT": 400, "QUERY_TOO_COMPLEX": 400,
-                "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+                "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404,
+                "PERSISTED_QUERY_NOT_FOUND": 400, "TRUSTED_DOCUMENT_REQUIRED": 403}
 
 
 _TRANSPORT_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
@@ -271,7 +300,8 @@ def create_app(settings: Settings | None = None, *, process: bool = False) -> St
     """Build the hub; the lifespan opens the database client and closes it on shutdown. `process`: the app is
     `hub serve`'s own, whose process a watchdog ends if its shutdown outlasts HUB_SHUTDOWN_TIMEOUT."""
     settings = settings or get_settings()
-    metrics = Metrics()
+    metrics = Metrics(max_operations=settings.metrics_max_operations)
+    traces = tracing.from_environment()  # None unless an OTLP endpoint is set: then nothing traces at all
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -285,7 +315,8 @@ def create_app(settings: Settings | None = None, *, process: bool = False) -> St
                                            connectTimeoutMS=int(settings.store_heartbeat_timeout * 1000),
                                            socketTimeoutMS=int(settings.store_socket_timeout * 1000),
                                            heartbeatFrequencyMS=1000,  # a store gone quiet is noticed within 1 s
-                                           event_listeners=[app.state.store_health])
+                                           event_listeners=[app.state.store_health,
+                                                            *([traces.command_listener()] if traces else [])])
         app.state.store_health.client = client
         try:
             database = client[settings.db]
@@ -334,10 +365,14 @@ def create_app(settings: Settings | None = None, *, process: bool = False) -> St
                     await client.close()
             except TimeoutError:
                 log.warning("stopping without the database client closed")
+            if traces is not None:  # the spans still queued, sent within the same bound
+                await run_in_threadpool(traces.shutdown, timeout=max(1.0, settings.shutdown_timeout / 2))
 
     limits = Limits(max_depth=settings.max_depth, max_aliases=settings.max_aliases, max_tokens=settings.max_tokens,
                     max_cost=settings.max_cost, max_selections=settings.max_selections)
-    graphql = HubGraphQL(build_schema(limits, introspection=settings.env != "production"), settings=settings)
+    observers: list[Any] = [partial(OperationMetrics, metrics=metrics), *([traces.extension] if traces else [])]
+    graphql = HubGraphQL(build_schema(limits, introspection=settings.env != "production", observers=observers),
+                         settings=settings)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -358,17 +393,26 @@ def create_app(settings: Settings | None = None, *, process: bool = False) -> St
     app.state.keys = KeyRing(settings.resolved_secret_key())  # HUB_SECRET_KEY's own key until the lifespan reads the ring
     app.state.audit_key = audit_chain.key_for(settings.resolved_secret_key())  # signs the audit trail's entries
     app.state.metrics = metrics
-    # Added innermost first: metrics see every response (503s for a store that is down included), the body
-    # limit runs before authentication, the rate limits after it.
-    app.state.agencies = AgencyDirectory()
+    app.state.tracing = traces
+    # Added innermost first: metrics see every response (503s for a store that is down, or a request that waited
+    # too long for its turn, included), the bound on requests in flight comes before anything reads the body, the
+    # body limit runs before authentication, the rate limits after it.
+    app.state.agencies = AgencyDirectory(refresh_seconds=settings.directory_refresh_seconds)
     app.state.revocations = Revocations(refresh_seconds=settings.revocation_refresh_seconds)
+    app.state.documents = document_service.Registry(ttl=settings.trusted_documents_cache_seconds)
     app.add_middleware(RateLimit, per_user=settings.rate_limit_user, per_agency=settings.rate_limit_agency)
     app.add_middleware(Authentication, keys=app.state.keys, directory=app.state.agencies,
                        revocations=app.state.revocations, ide_enabled=settings.env != "production")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.state.store_health = store_service.StoreHealth()
     app.add_middleware(StoreUnavailable, health=app.state.store_health)
+    app.add_middleware(InFlightLimit, limit=settings.max_in_flight, wait=settings.queue_timeout)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    metrics.watch_store(lambda: app.state.store_health.down)
+    # Outermost: the request id is set before anything may log, and on the request's span when there is one.
+    app.add_middleware(RequestId, tracing=traces is not None, access_log=settings.access_log)
+    if traces is not None:
+        app.add_middleware(tracing.RequestSpans, tracing=traces)
     return app
 
 
@@ -390,8 +434,9 @@ def create_worker_app() -> Starlette:
     environment, logs as `hub serve` writes them."""
     from hub.logs import configure_logging
 
-    configure_logging()
-    return create_app(process=True)
+    settings = get_settings()
+    configure_logging(format=settings.resolved_log_format)
+    return create_app(settings, process=True)
 
 
 def schema_sdl() -> str:

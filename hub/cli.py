@@ -12,6 +12,7 @@ import click
 
 from hub.audit import cli as audit_cli
 from hub.changes import cli as changes_cli
+from hub.documents import cli as documents_cli
 from hub.keys import cli as keys_cli
 from hub.people import cli as people_cli
 from hub.store import backup_cli
@@ -56,7 +57,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     from hub.store import service as store_service
 
     settings = get_settings()
-    configure_logging()
+    configure_logging(format=settings.resolved_log_format)
+    if problems := settings.production_problems():
+        raise click.ClickException("refusing to start in production:\n  - " + "\n  - ".join(problems))
     store_service.resolve_url(settings=settings)  # fail early, with the store's own reason
     options: dict[str, Any] = dict(
         host=host or settings.host,
@@ -66,6 +69,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         ws="websockets-sansio",  # the subscriptions' WebSocket (uvicorn's legacy `websockets` one is deprecated)
         ws_max_size=settings.max_body_bytes,  # a WebSocket message is held to the same limit as a request body
         timeout_graceful_shutdown=settings.shutdown_timeout,  # a client that never closes cannot hold a stop
+        proxy_headers=settings.proxy_headers,  # X-Forwarded-For/-Proto, from HUB_FORWARDED_ALLOW_IPS only
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     workers = workers or settings.workers
     if workers == 1:
@@ -79,7 +84,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
 @main.group()
 def store() -> None:
-    """Manage the local store (mongo-java-server; data, pid and log under HUB_DATA_DIR/store)."""
+    """Manage the local store (mongo-java-server; data, pid and log under HUB_DATA_DIR/store); print the
+    sharding plan for a MongoDB cluster (shard-commands)."""
 
 
 @store.command("start")
@@ -106,6 +112,17 @@ def store_status() -> None:
     click.echo(state.describe())
     if not state.running:
         sys.exit(3)
+
+
+@store.command("shard-commands")
+@click.option("--db", "database", default=None, help="The database to shard (default HUB_DB).")
+def store_shard_commands(database: str | None) -> None:
+    """Print the mongosh statements that shard a database by the hub's plan (docs/scaling.md); pipe them into
+    mongosh connected to a mongos: `hub store shard-commands | mongosh mongodb://mongos1:27017/`."""
+    from hub.store import sharding
+
+    for line in sharding.shard_commands(database=database or get_settings().db):
+        click.echo(line)
 
 
 @main.command("schema")
@@ -469,6 +486,7 @@ main.add_command(audit_cli.audit)
 main.add_command(keys_cli.keys)
 main.add_command(changes_cli.export)
 main.add_command(changes_cli.changes)
+main.add_command(documents_cli.documents)
 main.add_command(people_cli.identities)
 main.add_command(backup_cli.backup)
 main.add_command(backup_cli.restore)

@@ -18,6 +18,12 @@ from hub.notices.indicators import NoticeIndicators
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+MIN_SECRET_LENGTH = 32
+# Values people copy from examples: refused as production keys.
+EXAMPLE_SECRETS = frozenset({"change-me", "changeme", "secret", "test-secret-key-not-for-production-use",
+                             "bench-secret-of-at-least-thirty-two-bytes"})
+
+
 class Settings(BaseSettings):
     """Every knob the hub reads; see the README's configuration table."""
 
@@ -62,12 +68,30 @@ class Settings(BaseSettings):
                                       description="supervision notices' indicators (docs/notices.md)")
 
     max_body_bytes: int = Field(default=4 * 1024 * 1024, description="largest request body accepted")
+    max_in_flight: int = Field(default=8, ge=0, description="HTTP requests one process works on at once; more wait "
+                               "their turn (a worker's memory is set by how many it holds at once); 0: no bound")
+    queue_timeout: float = Field(default=30.0, gt=0, description="seconds a request may wait for its turn before "
+                                 "503 OVERLOADED with Retry-After")
+    proxy_headers: bool = Field(default=False, description="trust X-Forwarded-For/-Proto from the addresses in "
+                                "HUB_FORWARDED_ALLOW_IPS (the hub behind a reverse proxy); required in production")
+    forwarded_allow_ips: str = Field(default="127.0.0.1", description="the proxies' addresses or networks, "
+                                     "comma-separated, whose forwarded headers are trusted (uvicorn's setting)")
     rate_limit_user: str = Field(default="600/minute", description="requests one user may send, per process, e.g. "
                                  "600/minute or 20/second; empty: no limit")
     rate_limit_agency: str = Field(default="3000/minute", description="requests one agency's users and systems "
                                    "together may send, per process; empty: no limit")
     shutdown_timeout: float = Field(default=10.0, description="seconds `hub serve` waits, on SIGTERM, for open "
                                     "requests and subscriptions to finish before it cancels them")
+    directory_refresh_seconds: float = Field(default=30.0, gt=0, description="how long each process keeps the "
+                                             "agency directory before reading it again: a changed agency is seen "
+                                             "everywhere within this time (a new one at once)")
+    trusted_documents: Literal["off", "per-agency", "all"] = Field(
+        default="per-agency", description="who must send a registered document id instead of query text "
+        "(docs/trusted-documents.md): per-agency: the agencies `hub documents require` names; all: every caller "
+        "(a production deployment whose clients' documents are all registered); off: nobody")
+    trusted_documents_cache_seconds: float = Field(default=5.0, ge=0, description="how long each process keeps a "
+                                                   "trusted document it read (or found missing): a removed one "
+                                                   "stops working, a new one starts, within this time")
     revocation_refresh_seconds: float = Field(default=2.0, description="how often each process reads the revoked "
                                               "tokens again: a revocation takes effect within this time")
     max_depth: int = 12
@@ -81,6 +105,13 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(default=None, description="the session cookie's Secure flag; unset: on in "
                                        "production (behind TLS), else only when the request came over https")
     export_max_rows: int = Field(default=10_000, description="most rows one Excel export writes")
+    # Observability (docs/operations.md); traces are the OpenTelemetry SDK's OTEL_* settings (hub/tracing.py).
+    log_format: Literal["json", "text"] | None = Field(default=None, description="json: one JSON object a line; "
+                                                       "text: plain lines; unset: json in production, else text")
+    access_log: bool = Field(default=True, description="one log line per HTTP request (method, path, status, "
+                             "duration, request id); probes and scrapes that succeed are not logged")
+    metrics_max_operations: int = Field(default=100, ge=0, description="distinct GraphQL operation names one "
+                                        "process labels its metrics with; later ones are counted as `other`")
 
     # Webhooks (docs/webhooks.md): the dispatcher every hub process runs in the background.
     webhook_poll_seconds: float = Field(default=1.0, description="how often the dispatcher reads the outbox; 0: off")
@@ -119,6 +150,37 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{value!r} is not a rate such as 600/minute or 20/second") from None
         return value.strip()
+
+    def production_problems(self) -> list[str]:
+        """What is wrong with these settings for a production `hub serve` (HUB_ENV=production); empty when right,
+        and always empty in development."""
+        if self.env != "production":
+            return []
+        problems = []
+        key = self.secret_key or ""
+        if not key:
+            problems.append("HUB_SECRET_KEY is not set: in production every hub process must be given the same "
+                            "key (a generated one would differ per process and host)")
+        elif len(key) < MIN_SECRET_LENGTH or key.lower() in EXAMPLE_SECRETS or len(set(key)) < 8:
+            problems.append(f"HUB_SECRET_KEY is an example or too weak a value: give at least {MIN_SECRET_LENGTH} "
+                            "random characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)")
+        if not self.mongodb_url:
+            problems.append("HUB_MONGODB_URL is not set: production runs on a MongoDB replica set, never the local "
+                            "store")
+        if "proxy_headers" not in self.model_fields_set:
+            problems.append("HUB_PROXY_HEADERS is not set: say whether the hub is behind a reverse proxy (true, with "
+                            "HUB_FORWARDED_ALLOW_IPS naming it) or faces clients itself (false)")
+        elif self.proxy_headers and "*" in {part.strip() for part in self.forwarded_allow_ips.split(",")}:
+            problems.append("HUB_FORWARDED_ALLOW_IPS is *: name the proxies' addresses, or anyone can claim to "
+                            "have come over https")
+        if self.cookie_secure is False:
+            problems.append("HUB_COOKIE_SECURE is false: in production the session cookie travels over TLS only")
+        return problems
+
+    @property
+    def resolved_log_format(self) -> Literal["json", "text"]:
+        """HUB_LOG_FORMAT, or its default: JSON for a production deployment's collector, text for a terminal."""
+        return self.log_format or ("json" if self.env == "production" else "text")
 
     @property
     def case_match_window(self) -> timedelta:

@@ -50,3 +50,15 @@ class Unavailable(HubError):
     """A dependency (the database) is not answering."""
 
     code = "UNAVAILABLE"
+
+
+class PersistedQueryNotFound(HubError):
+    """The request names a trusted document by an id this hub has no document for."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+
+class TrustedDocumentRequired(HubError):
+    """The caller's agency may send only registered (trusted) documents, and this request's text is not one."""
+
+    code = "TRUSTED_DOCUMENT_REQUIRED"

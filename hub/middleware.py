@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import math
-import time
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from limits import parse as parse_limit
 from pymongo.errors import AutoReconnect
-from limits.storage import MemoryStorage
-from limits.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from hub.auth import service as auth_service
+from hub.auth.rates import SharedRates
 from hub.errors import Unauthenticated
 from hub.keys.ring import KeyRing
 
@@ -103,7 +101,8 @@ class Authentication:
             return True
         # The GraphiQL page is a static page; the token goes in its headers pane for each query.
         return (self.ide_enabled and request.method == "GET" and path == "/graphql"
-                and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params)
+                and "text/html" in request.headers.get("accept", "") and "query" not in request.query_params
+                and "documentId" not in request.query_params)
 
     @staticmethod
     def _cookie_token(request: Request) -> str | None:
@@ -142,34 +141,64 @@ class Authentication:
 
 class RateLimit:
     """Per user and per agency request limits (`HUB_RATE_LIMIT_USER`, `HUB_RATE_LIMIT_AGENCY`, e.g.
-    "600/minute"), counted in this process (a sliding window, `limits`): over either, 429 RATE_LIMITED with
-    `Retry-After`. Runs after authentication; requests without a principal (health checks, the console's
-    files) are not counted. With N hub processes behind a balancer, a caller may reach N times the limit.
+    "600/minute"), counted in the store and so shared by every hub process (hub/auth/rates.py: a sliding window
+    over fixed ones): over either, 429 RATE_LIMITED with `Retry-After`. Runs after authentication; requests
+    without a principal (health checks, the console's files) are not counted, nor are refused ones.
     """
 
     def __init__(self, app: ASGIApp, *, per_user: str, per_agency: str) -> None:
         self.app = app
         self.limits = [(kind, parse_limit(text)) for kind, text in (("user", per_user), ("agency", per_agency))
                        if text]
-        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self.rates = SharedRates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         principal = scope.get("state", {}).get("principal") if scope["type"] == "http" else None
         if principal is None or not self.limits:
             await self.app(scope, receive, send)
             return
-        keys = {"user": (principal.agency_code, principal.user), "agency": (principal.agency_code,)}
-        for kind, limit in self.limits:
-            if not self.limiter.test(limit, kind, *keys[kind]):
-                reset = self.limiter.get_window_stats(limit, kind, *keys[kind]).reset_time
-                wait = max(1, math.ceil(reset - time.time()))
-                response = error_response(429, "RATE_LIMITED", f"more than {limit} requests for this {kind}; "
-                                          f"try again in {wait} s", **{"Retry-After": str(wait)})
-                await response(scope, receive, send)
-                return
-        for kind, limit in self.limits:
-            self.limiter.hit(limit, kind, *keys[kind])
+        keys = {"user": ("user", principal.agency_code, principal.user), "agency": ("agency", principal.agency_code)}
+        verdict = await self.rates.take([(limit, keys[kind]) for kind, limit in self.limits])
+        if not verdict.allowed:
+            kind, limit = self.limits[verdict.over or 0]
+            wait = verdict.retry_after
+            response = error_response(429, "RATE_LIMITED", f"more than {limit} requests for this {kind}; "
+                                      f"try again in {wait} s", **{"Retry-After": str(wait)})
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
+
+
+class InFlightLimit:
+    """At most `limit` HTTP requests of this process are worked on at once (HUB_MAX_IN_FLIGHT); the rest wait
+    their turn, first come first served, for up to `wait` seconds (HUB_QUEUE_TIMEOUT), then get 503 OVERLOADED
+    with Retry-After. A worker's memory is set by the requests it holds at once (docs/reliability.md, "Load"):
+    a waiting request holds its scope only. The health checks and /metrics never wait, and a WebSocket (a
+    subscription, open for hours) is not a request in flight.
+    """
+
+    EXEMPT = PUBLIC_PATHS | {"/metrics"}
+
+    def __init__(self, app: ASGIApp, *, limit: int, wait: float) -> None:
+        self.app, self.wait = app, wait
+        self.slots = asyncio.Semaphore(limit) if limit > 0 else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.slots is None or scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        try:
+            async with asyncio.timeout(self.wait):
+                await self.slots.acquire()
+        except TimeoutError:
+            response = error_response(503, "OVERLOADED", f"the hub is busy: this request waited {self.wait:g} s "
+                                      "for its turn; try again shortly", **{"Retry-After": "5"})
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.slots.release()
 
 
 class StoreUnavailable:

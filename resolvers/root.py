@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -40,9 +41,12 @@ Mutation = merge_types("Mutation", (IngestMutation, CaseMutation, MeetingMutatio
 Subscription = EventSubscription  # one kind of subscription so far
 
 
-def build_schema(limits: Limits | None = None, *, introspection: bool = True) -> strawberry.Schema:
-    """The hub's GraphQL schema, refusing documents over the limits (and introspection, when told)."""
-    extensions: list[Any] = [ErrorCodes, *limit_extensions(limits or Limits())]
+def build_schema(limits: Limits | None = None, *, introspection: bool = True,
+                 observers: Sequence[Any] = ()) -> strawberry.Schema:
+    """The hub's GraphQL schema, refusing documents over the limits (and introspection, when told). `observers`:
+    extensions (factories) that see each operation whole, the app's metrics and traces: first, so they exit last,
+    after ErrorCodes."""
+    extensions: list[Any] = [*observers, ErrorCodes, *limit_extensions(limits or Limits())]
     if not introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     # Agencies' systems send the same few documents again and again: validate each once.

@@ -67,7 +67,9 @@ class HubSchema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
-            if not is_expected(error):
+            if isinstance(error.original_error, AutoReconnect):  # the store down or unreachable: no traceback
+                log.warning("the database did not answer at %s: %s", error.path, type(error.original_error).__name__)
+            elif not is_expected(error):
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error)
 
     async def execute(self, *args: Any, **kwargs: Any) -> Any:

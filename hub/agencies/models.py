@@ -46,6 +46,9 @@ class Agency(Document):
     kind: AgencyKind
     region_code: str
     parent_code: str | None = None
+    # Its systems and users may send only registered GraphQL documents (docs/trusted-documents.md); set by
+    # `hub documents require`, kept when reference data is loaded again.
+    trusted_documents_only: bool = False
 
     @property
     def default_channel(self) -> Channel:

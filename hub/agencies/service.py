@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pymongo import UpdateOne
+
 from hub.agencies.models import Agency, AgencyKind
-from hub.store.service import replace_by_key
+from hub.store.service import bulk_write
 
 
 async def get_by_code(*, code: str) -> Agency | None:
@@ -38,5 +40,16 @@ async def list_all(*, kind: AgencyKind | None = None, region_code: str | None = 
 
 
 async def upsert_many(*, agencies: Iterable[Agency]) -> int:
-    """Create or replace agencies by code (idempotent)."""
-    return await replace_by_key(Agency.get_pymongo_collection(), agencies, "code")
+    """Create or update agencies by code (idempotent); an agency's operational setting, trusted documents only, is
+    the operator's (`hub documents require`) and stays as it was."""
+    ops = [UpdateOne({"code": a.code}, {"$set": a.model_dump(exclude={"id", "revision_id", "trusted_documents_only"})},
+                     upsert=True) for a in agencies]
+    await bulk_write(Agency.get_pymongo_collection(), ops)
+    return len(ops)
+
+
+async def set_trusted_documents_only(*, code: str, required: bool) -> bool:
+    """Whether the agency's systems may send only registered documents; False when there is no such agency."""
+    result = await Agency.get_pymongo_collection().update_one({"code": code},
+                                                              {"$set": {"trusted_documents_only": required}})
+    return result.matched_count == 1

@@ -40,7 +40,7 @@ from typing import Any
 from hub.cases.models import OPEN_STATUSES, Case, CaseStatus, CaseTag
 from hub.errors import BadUserInput
 from hub.records.enums import ReferralStatus, ReferralTarget, RiskLevel
-from hub.store.service import READ_BATCH_SIZE
+from hub.store.service import READ_BATCH_SIZE, for_analytics
 
 DEFAULT_BACKLOG_DAYS = 90
 
@@ -250,7 +250,7 @@ def _figures(group: Mapping[str, Any]) -> Figures:
 
 
 async def _aggregate(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    cursor = await Case.get_pymongo_collection().aggregate(stages, batchSize=READ_BATCH_SIZE)
+    cursor = await for_analytics(Case.get_pymongo_collection()).aggregate(stages, batchSize=READ_BATCH_SIZE)
     return await cursor.to_list()
 
 

@@ -1,4 +1,4 @@
-"""Revoked tokens: ids that are refused before their expiry, on every hub process."""
+"""Revoked tokens (ids refused before their expiry, on every hub process) and the rate limits' windows."""
 
 from __future__ import annotations
 
@@ -20,3 +20,16 @@ class RevokedToken(Document):
         name = "revoked_tokens"
         # The refresh reads the ids revoked within a token's longest life (older ones have expired anyway).
         indexes = [IndexModel([("revoked_at", ASCENDING)])]
+
+
+class RateWindow(Document):
+    """One caller's requests in one window of one limit's period."""
+
+    id: str  # type: ignore[assignment]
+    hits: int
+    expire_at: datetime
+
+    class Settings:
+        name = "rate_windows"
+        # MongoDB deletes a window once past expire_at; the watch's prune reads the same index.
+        indexes = [IndexModel([("expire_at", ASCENDING)], expireAfterSeconds=0)]

@@ -21,25 +21,28 @@ DIRECTORY_TTL = 30.0  # seconds an agency directory is trusted before it is read
 
 @dataclass
 class AgencyDirectory:
-    """Agencies with their region paths, read whole and kept for a short while (a small collection).
+    """Agencies with their region paths, read whole and kept for `refresh_seconds` (HUB_DIRECTORY_REFRESH_SECONDS),
+    so a change another process (or an operator) makes to an agency is seen within that time; an unknown code is
+    read again at once.
 
     One per app: authentication and the `agency_by_code` loader read agencies from here, so a
     request does not scan the agencies collection on the local store.
     """
 
+    refresh_seconds: float = DIRECTORY_TTL
     loaded_at: float = 0.0
     agencies: dict[str, tuple[Agency, tuple[str, ...]]] = field(default_factory=dict)
 
     async def get(self, code: str) -> tuple[Agency, tuple[str, ...]] | None:
         """An agency and its region path; read again when stale or unknown."""
-        stale = time.monotonic() - self.loaded_at > DIRECTORY_TTL
+        stale = time.monotonic() - self.loaded_at > self.refresh_seconds
         if stale or code not in self.agencies:
             await self._load()
         return self.agencies.get(code)
 
     async def get_many(self, codes: list[str]) -> dict[str, Agency]:
         """Agencies by code (unknown codes are absent)."""
-        if time.monotonic() - self.loaded_at > DIRECTORY_TTL or any(c not in self.agencies for c in codes):
+        if time.monotonic() - self.loaded_at > self.refresh_seconds or any(c not in self.agencies for c in codes):
             await self._load()
         return {c: self.agencies[c][0] for c in codes if c in self.agencies}
 

@@ -43,6 +43,7 @@ from hub.agencies.models import AgencyKind
 from hub.analytics.summary import as_utc
 from hub.analytics.thresholds import Thresholds
 from hub.analytics.warnings import RULE_LABELS, RULES, SEVERITY_ORDER, EarlyWarning, Rule, Scope, load_scope
+from hub.auth import rates
 from hub.auth.policy import RESTRICTED_READERS
 from hub.campaigns.models import Enrolment
 from hub.cases.derive import as_date, district_day
@@ -397,6 +398,7 @@ async def scan(*, settings: Settings, now: datetime | None = None) -> ScanResult
             await RaisedWarning.get_pymongo_collection().update_many({"_id": {"$in": told}},
                                                                      {"$set": {"told": True}})
         result.pruned = await outbox.prune(before=started - timedelta(days=settings.outbox_retention_days))
+        await rates.prune(now=started)  # the rate limits' windows past their expiry (MongoDB's TTL does too)
     finally:
         finished = store_now()
         result.seconds = (finished - started).total_seconds()

@@ -69,8 +69,9 @@ class Record(Document):
     class Settings:
         name = "records"
         is_root = True
+        # No unique (source_system, source_id): `_id` is record_key of the two, unique already, and a unique
+        # index the shard key is no prefix of would keep records from being sharded (hub.store.sharding).
         indexes = [
-            IndexModel([("source_system", ASCENDING), ("source_id", ASCENDING)], unique=True),
             IndexModel([("case_id", ASCENDING), ("occurred_at", ASCENDING)]),
             IndexModel([("parties.person_id", ASCENDING), ("occurred_at", ASCENDING)]),
             IndexModel([("agency_code", ASCENDING), ("occurred_at", DESCENDING)]),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from hub.agencies.models import Agency
 from hub.audit.models import AuditEntry, AuditSeal, AuditSealLease
-from hub.auth.models import RevokedToken
+from hub.auth.models import RateWindow, RevokedToken
 from hub.campaigns.models import Campaign, Enrolment
 from hub.cases.models import Case, CaseCounter, CaseFile, CaseNumber
 from hub.changes.models import Change
+from hub.documents.models import TrustedDocument
 from hub.mediators.models import Mediator
 from hub.meetings.models import JointMeeting
 from hub.notices.models import SupervisionNotice
@@ -40,6 +41,7 @@ DOCUMENT_MODELS: list[type] = [
     AuditSeal,
     AuditSealLease,
     RevokedToken,
+    RateWindow,
     OutboxEvent,
     Change,
     OutboxCursor,
@@ -47,4 +49,5 @@ DOCUMENT_MODELS: list[type] = [
     Delivery,
     WatchLease,
     RaisedWarning,
+    TrustedDocument,
 ]

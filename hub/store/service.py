@@ -11,7 +11,9 @@ from typing import Any
 
 from beanie import init_beanie
 from bson.codec_options import TypeRegistry
-from pymongo import AsyncMongoClient, IndexModel, ReplaceOne, ReturnDocument, monitoring
+from pymongo import AsyncMongoClient, IndexModel, ReplaceOne, ReturnDocument, monitoring, uri_parser
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.read_preferences import SecondaryPreferred
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -109,8 +111,26 @@ def resolve_url(*, settings: Settings) -> str:
     return local.start(settings).url
 
 
+# Reads that may come from a secondary (docs/operations.md, "Reads and writes"): the summaries, which count over
+# many cases and may lag the primary by up to this; on a standalone server, the server itself. Case views,
+# look-ups, pages, the warnings (the watch writes events from them) and every read a write depends on read the
+# primary (the client's default).
+ANALYTICS_READS = SecondaryPreferred(max_staleness=90)
+
+
+def for_analytics(collection: AsyncCollection) -> AsyncCollection:
+    """The collection, read as the analytics read: from a secondary where one is within ANALYTICS_READS's lag."""
+    return collection.with_options(read_preference=ANALYTICS_READS)
+
+
 def open_client(*, url: str, **options: Any) -> AsyncMongoClient:
-    """An async client with the hub's defaults: aware datetimes, short server selection."""
+    """An async client with the hub's defaults: aware datetimes, short server selection, and writes that a
+    majority of the replica set has (so an election cannot roll them back), retried once on a failover. The URL
+    may set its own `w` (`?w=1`), which then wins."""
+    if "w" not in uri_parser.parse_uri(url)["options"]:
+        options.setdefault("w", "majority")
+    options.setdefault("retryWrites", True)
+    options.setdefault("retryReads", True)
     options.setdefault("tz_aware", True)
     options.setdefault("type_registry", TypeRegistry(fallback_encoder=_encode_date))
     options.setdefault("serverSelectionTimeoutMS", 5000)

@@ -24,6 +24,11 @@ MongoDB's planner rules:
 An empty filter passes only where the code reads everything on purpose: ALLOWED_SCANS names each
 such call site and why. docs/indexes.md lists query → index; `HUB_INDEX_DOC=1` rewrites its
 generated tables from the shapes this test sees.
+
+The same run checks the sharding plan (hub.store.sharding, docs/scaling.md): a shape on a sharded collection
+names its shard key's first field by equality or `$in` (a ranged key: or a range), in every branch of an `$or`,
+or its call site is in ALLOWED_SCATTER; and each single-document write names the whole key, as MongoDB 7.0
+needs to route it (an update or delete of one document may name `_id` instead).
 """
 
 from __future__ import annotations
@@ -47,13 +52,17 @@ from pymongo import monitoring
 from hub.analytics.thresholds import Thresholds
 from hub.audit import chain as audit_chain
 from hub.audit import verify as audit_verify
+from hub.agencies import service as agency_service
 from hub.cases import service as case_service
 from hub.cases.derive import district_day
 from hub.changes import export as change_export, ledger as change_ledger, log as change_log
+from hub.documents import service as document_service
 from hub.meetings import brief as brief_service
 from hub.ingest import service as ingest_service
 from hub.keys.ring import KeyRing
+from hub.store import sharding
 from hub.store.registry import DOCUMENT_MODELS
+from resolvers.root import build_schema
 from seeds import generator, loader
 from tests.conftest import TokenFor, act_as
 
@@ -413,6 +422,8 @@ ALLOWED_SCANS: dict[tuple[str, str], str] = {
         "`hub export`: every agency's name, for the ledger (reference data, tens of documents)",
     ("regions", "hub/changes/ledger.py load"):
         "`hub export`: every region's name, for the ledger (reference data, hundreds of documents)",
+    ("trusted_documents", "hub/documents/service.py list_all"):
+        "`hub documents list`: every registered document, for an operator (tens to hundreds)",
     ("cases", "seeds/loader.py load"):
         "`hub seed --if-empty` asks whether any case exists: `$limit: 1` stops at the first document",
 }
@@ -458,6 +469,53 @@ def judge(sent: Sequence[Sent], indexes: Mapping[str, Sequence[Index]]) -> dict[
     return seen
 
 
+# --- shard targeting (hub.store.sharding) --------------------------------------------------------
+
+
+def routed(term: Term, key: sharding.ShardKey) -> bool:
+    """Whether `mongos` sends the term to the shards owning its key values only (ShardKey.targets); an `$or` is
+    targeted when each of its branches is (mongos routes each and asks the union)."""
+    if key.targets(equal=term.eq | term.ins, ranged=term.ranges):
+        return True
+    return any(all(routed(branch, key) for branch in group) for group in term.ors)
+
+
+def scattered(seen: Mapping[Shape, Seen]) -> list[Seen]:
+    """The shapes on a sharded collection that ask every shard."""
+    return [entry for entry in seen.values()
+            if (key := sharding.plan_for(entry.shape.collection)) is not None and not routed(entry.shape.term, key)]
+
+
+def _single_writes(name: str, command: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], str]]:
+    """A write command's filters that address one document: (filter, "upsert" | "findAndModify" | "one")."""
+    if name == "findAndModify":
+        return [(command.get("query") or {}, "upsert" if command.get("upsert") else "findAndModify")]
+    if name == "update":
+        return [(u.get("q") or {}, "upsert" if u.get("upsert") else "one")
+                for u in command.get("updates") or [] if u.get("upsert") or not u.get("multi")]
+    if name == "delete":
+        return [(d.get("q") or {}, "one") for d in command.get("deletes") or [] if d.get("limit") == 1]
+    return []
+
+
+def unroutable_writes(sent: Sequence[Sent]) -> list[str]:
+    """Single-document writes to a sharded collection that MongoDB 7.0 refuses: an upsert, a findAndModify or
+    a single update or delete whose filter does not name the whole shard key by equality (the last two may
+    name `_id` by equality instead: mongos then asks every shard for it)."""
+    problems = []
+    for command in sent:
+        collection = command.command.get(command.name)
+        key = sharding.plan_for(collection) if isinstance(collection, str) else None
+        if key is None:
+            continue
+        for query, kind in _single_writes(command.name, command.command):
+            equal = term_of(query).eq
+            if not (key.routes_one(equal=equal) or (kind == "one" and "_id" in equal)):
+                problems.append(f"{collection}: {kind} on {term_of(query).describe()} from {call_site(command.frames)}"
+                                f" (key {key.spec()})")
+    return sorted(set(problems))
+
+
 # --- the checker itself -------------------------------------------------------------------------
 
 
@@ -489,6 +547,39 @@ def test_shapes_are_read_from_every_kind_of_command() -> None:
     assert [s.term.eq for s in shapes_of("update", update)] == [frozenset({"_id"}), frozenset({"name"})]
     elem = term_of({"parties": {"$elemMatch": {"person_id": "p", "role": {"$ne": "X"}}}, "tags": {"$exists": True}})
     assert elem.eq == {"parties.person_id"} and elem.others == {"parties.role", "tags"}
+
+
+def test_the_shard_checker_tells_a_targeted_query_from_a_scatter_gather() -> None:
+    hashed = sharding.ShardKey((("_id", sharding.HASHED),), "by id")
+    region_led = sharding.ShardKey((("region_code", 1), ("_id", 1)), "by region")
+    by_ids = term_of({"_id": {"$in": ["a", "b"]}, "status": "OPEN"})
+    id_range = term_of({"_id": {"$gt": "a"}})
+    region_range = term_of({"region_code": {"$gte": "510199", "$lt": "51019:"}, "status": "OPEN"})
+    either = term_of({"$or": [{"_id": "a"}, {"_id": "b", "x": 1}]})
+    half = term_of({"$or": [{"_id": "a"}, {"name": "b"}]})
+
+    assert routed(by_ids, hashed) and routed(either, hashed)  # equality / $in on the key, each $or branch
+    assert not routed(id_range, hashed)  # a hashed key places neighbours apart: every shard
+    assert not routed(half, hashed)  # one branch without the key asks every shard
+    assert not routed(term_of({"region_path": "510199"}), region_led)  # an array field no key can hold
+    assert routed(region_range, region_led) and not routed(term_of({"_id": "x"}), region_led)
+    assert routed(term_of({"region_code": {"$in": ["510199001", "510199002"]}}), region_led)
+
+
+def test_single_document_writes_must_name_the_whole_shard_key() -> None:
+    def sent(name: str, command: dict[str, Any]) -> Sent:
+        return Sent(name, command, "test", ("hub/x.py:1 f",))
+
+    upsert_by_id = sent("update", {"update": "people", "updates": [{"q": {"_id": "p"}, "u": {}, "upsert": True}]})
+    upsert_by_name = sent("update", {"update": "people", "updates": [{"q": {"name": "n"}, "u": {}, "upsert": True}]})
+    many_by_name = sent("update", {"update": "people", "updates": [{"q": {"name": "n"}, "u": {}, "multi": True}]})
+    one_by_name = sent("delete", {"delete": "people", "deletes": [{"q": {"name": "n"}, "limit": 1}]})
+    modify_in = sent("findAndModify", {"findAndModify": "people", "query": {"_id": {"$in": ["p"]}}})
+    unsharded = sent("findAndModify", {"findAndModify": "counters", "query": {"name": "x"}, "upsert": True})
+
+    assert unroutable_writes([upsert_by_id, many_by_name, unsharded]) == []
+    assert [p.split(" from")[0] for p in unroutable_writes([upsert_by_name, one_by_name, modify_in])] == [
+        "people: findAndModify on _id in", "people: one on name =", "people: upsert on name ="]
 
 
 def test_no_declared_index_is_a_prefix_of_another() -> None:
@@ -625,6 +716,7 @@ async def drive(http: httpx.AsyncClient, token_for: TokenFor, keys: KeyRing) -> 
     await _reports()
     await _changes(http, token_for)
     await _provenance_and_reviews(http, token_for, keys, case_nos[0])
+    await _trusted_documents(http, token_for)
     with during("hub recompute (case_service.recompute_all)"):
         await case_service.recompute_all()
     with during("hub recompute --case (case_service.recompute_all)"):
@@ -1133,6 +1225,25 @@ async def _provenance_and_reviews(http: httpx.AsyncClient, token_for: TokenFor, 
             await gql(http, REVIEW_ACT % action, id=reviews[0])
 
 
+async def _trusted_documents(http: httpx.AsyncClient, token_for: TokenFor) -> None:
+    """`hub documents add` (twice: new, then known), `require`, `list`, `remove`; a request by document id."""
+    text = "query Viewer { viewer { agencyCode } }"
+    candidates, schema = [document_service.Candidate(text=text, source="index test")], build_schema()._schema
+    with during("hub documents add, then again for another agency"):
+        [added] = await document_service.add(candidates=candidates, schema=schema, agencies=[COURT], by="test")
+        await document_service.add(candidates=candidates, schema=schema, agencies=[CC], by="test")
+    with during("hub documents require"):
+        assert await agency_service.set_trusted_documents_only(code=COURT, required=False)
+    act_as(http, token_for(CC))
+    with during("a request by documentId"):
+        body = (await http.post("/graphql", json={"documentId": added.document.id})).json()
+        assert body == {"data": {"viewer": {"agencyCode": CC}}}, body
+    with during("hub documents list"):
+        assert [d.id for d in await document_service.list_all()] == [added.document.id]
+    with during("hub documents remove"):
+        assert await document_service.remove(document_id=added.document.id)
+
+
 # --- the test -----------------------------------------------------------------------------------
 
 
@@ -1165,6 +1276,21 @@ async def test_every_query_the_hub_sends_has_an_index(
     assert not stale, f"ALLOWED_SCANS entries no query needed any more (remove them): {stale}"
     assert {s.shape.collection for s in seen.values()} >= {"cases", "records", "people", "audit", "joint_meetings"}
 
+    # The sharding plan (hub.store.sharding): each query on a sharded collection is routed by its key, or its
+    # call site says why it asks every shard; each single-document write names its document's shard.
+    scatter = scattered(seen)
+    unlisted = [
+        f"{s.shape.collection}: {s.shape.describe()}\n    from {site}\n    during: {sorted(s.operations)[0]}"
+        for s in scatter for site in sorted(s.sites) if (s.shape.collection, site) not in sharding.ALLOWED_SCATTER
+    ]
+    assert not unlisted, (f"{len(unlisted)} scatter-gather quer(y/ies) on sharded collections: name the shard key "
+                          "or list the call site in hub.store.sharding.ALLOWED_SCATTER:\n" + "\n".join(unlisted))
+    stale_scatter = sorted(set(sharding.ALLOWED_SCATTER) - {(s.shape.collection, site) for s in scatter
+                                                            for site in s.sites})
+    assert not stale_scatter, f"ALLOWED_SCATTER entries no query needed any more (remove them): {stale_scatter}"
+    unroutable = unroutable_writes(sent)
+    assert not unroutable, "single-document writes without their shard key:\n" + "\n".join(unroutable)
+
 
 # --- docs/indexes.md ----------------------------------------------------------------------------
 
@@ -1176,7 +1302,13 @@ SITE_WORDS = {
     "hub/agencies/service.py get_many_by_code": "agencies by code (handover targets, meeting participants)",
     "hub/agencies/service.py kinds": "every agency's kind, when cases are re-derived",
     "hub/agencies/service.py list_all": "`agencies(kind:, region:)`; the agency directory; `mediators(region:)`",
-    "hub/agencies/service.py upsert_many": "reference data loaded (`hub seed`), replaced by code",
+    "hub/agencies/service.py upsert_many": "reference data loaded (`hub seed`), updated by code",
+    "hub/agencies/service.py set_trusted_documents_only": "`hub documents require`: an agency's flag, by code",
+    "hub/documents/service.py add": "`hub documents add`: a document inserted; one known already read and its "
+                                    "agencies updated, by `_id`",
+    "hub/documents/service.py get": "a trusted document by id (a request naming it; each process keeps it a few s)",
+    "hub/documents/service.py list_all": "`hub documents list`",
+    "hub/documents/service.py remove": "`hub documents remove`, by `_id`",
     "hub/audit/service.py count": "`auditLog { totalCount }`",
     "hub/audit/service.py page": "a page of `auditLog`, newest first",
     "hub/audit/chain.py allocate": "an audit entry's number: one `$inc` on its counter",
