@@ -104,21 +104,30 @@ class Metrics:
 
     def observe_operation(self, context: ExecutionContext, seconds: float) -> None:
         """Count and time one GraphQL execution, and each error code its result holds."""
-        kind, name = "unknown", None  # a document that did not parse
-        if context.graphql_document is not None:
-            operation = get_operation_ast(context.graphql_document, context.operation_name)
-            if operation is not None:
-                kind = operation.operation.value
-                name = operation.name.value if operation.name else None
+        kind, name = operation_of(context)
         if kind == "subscription":
             return  # a subscription's life is not an operation's latency (subscriptions are counted nowhere yet)
         labels = (self.operation_names.label(name), kind)
         self.operations.labels(*labels).inc()
         self.operation_latency.labels(*labels).observe(seconds)
-        result = context.result
-        errors = result.errors if result is not None else context.pre_execution_errors
-        for code in {str((e.extensions or {}).get("code") or "UNCODED") for e in errors or ()}:
+        for code in error_codes(context):
             self.operation_errors.labels(*labels, code).inc()
+
+
+def operation_of(context: ExecutionContext) -> tuple[str, str | None]:
+    """An execution's operation type ("unknown" for a document that did not parse) and name (None if unnamed)."""
+    if context.graphql_document is not None:
+        operation = get_operation_ast(context.graphql_document, context.operation_name)
+        if operation is not None:
+            return operation.operation.value, operation.name.value if operation.name else None
+    return "unknown", None
+
+
+def error_codes(context: ExecutionContext) -> list[str]:
+    """The distinct `extensions.code`s of an execution's errors, sorted ("UNCODED" for one without)."""
+    result = context.result
+    errors = result.errors if result is not None else context.pre_execution_errors
+    return sorted({str((e.extensions or {}).get("code") or "UNCODED") for e in errors or ()})
 
 
 class OperationMetrics(SchemaExtension):

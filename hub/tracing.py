@@ -20,7 +20,6 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from graphql import get_operation_ast
 from opentelemetry import trace
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.metrics import NoOpMeterProvider
@@ -28,6 +27,8 @@ from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from pymongo import monitoring
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
+
+from hub.metrics import error_codes, operation_of
 
 log = logging.getLogger("hub.tracing")
 
@@ -135,19 +136,12 @@ class OperationSpans(SchemaExtension):
             try:
                 yield
             finally:
-                kind, name = "unknown", None
-                if context.graphql_document is not None:
-                    operation = get_operation_ast(context.graphql_document, context.operation_name)
-                    if operation is not None:
-                        kind, name = operation.operation.value, operation.name.value if operation.name else None
+                kind, name = operation_of(context)
                 span.update_name(f"{kind} {name}" if name else kind)
                 span.set_attribute("graphql.operation.type", kind)
                 if name:
                     span.set_attribute("graphql.operation.name", name[:128])
-                result = context.result
-                errors = result.errors if result is not None else context.pre_execution_errors
-                if errors:
-                    codes = sorted({str((e.extensions or {}).get("code") or "UNCODED") for e in errors})
+                if codes := error_codes(context):
                     span.set_attribute("hub.graphql.error_codes", codes)
                     span.set_status(StatusCode.ERROR, ",".join(codes))
 
